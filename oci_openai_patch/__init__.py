@@ -1,0 +1,56 @@
+"""oci-openai-patch: the stock openai SDK on OCI Generative AI and Data Science, signed with OCI IAM.
+
+Public names are imported on first use, so ``import oci_openai_patch`` (which the .pth
+line does in every interpreter when the shim is on) imports no openai, oci or httpx.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "OciOpenAI": "clients",
+    "AsyncOciOpenAI": "clients",
+    "OciAuth": "auth",
+    "OciUserPrincipalAuth": "auth",
+    "OciSessionAuth": "auth",
+    "OciInstancePrincipalAuth": "auth",
+    "OciResourcePrincipalAuth": "auth",
+    "OciWorkloadIdentityAuth": "auth",
+    "ConfigurationError": "errors",
+    "CredentialsError": "errors",
+    "OciOpenAIError": "errors",
+    "region_base_url": "hosts",
+    "is_oci_service_host": "hosts",
+}
+
+__all__ = sorted(_EXPORTS)
+
+if TYPE_CHECKING:
+    from .auth import (
+        OciAuth,
+        OciInstancePrincipalAuth,
+        OciResourcePrincipalAuth,
+        OciSessionAuth,
+        OciUserPrincipalAuth,
+        OciWorkloadIdentityAuth,
+    )
+    from .clients import AsyncOciOpenAI, OciOpenAI
+    from .errors import ConfigurationError, CredentialsError, OciOpenAIError
+    from .hosts import is_oci_service_host, region_base_url
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'oci_openai_patch' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(list(globals()) + __all__)

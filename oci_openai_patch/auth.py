@@ -1,0 +1,212 @@
+"""The httpx / httpx2 auth that signs OCI requests.
+
+One object works in ``httpx.Client``, ``httpx.AsyncClient``, ``httpx2.Client`` and
+``httpx2.AsyncClient``: its class derives from the ``Auth`` base of each library that is
+installed, so both libraries' ``isinstance`` checks accept it (an httpx2 client refuses a
+plain ``httpx.Auth``). Per request it: checks the host (a foreign host gets the request
+untouched, or the auth it already had), drops the caller's ``Authorization`` and
+``X-Api-Key``, signs the request as it will go on the wire, and on a 401 reloads the
+credentials once, re-signs with a fresh date and retries once.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import AsyncGenerator, Generator, Iterable
+from typing import Any
+
+from .credentials import (
+    ApiKeyCredentials,
+    CredentialsProvider,
+    SessionCredentials,
+    SigningKey,
+    instance_principal,
+    resource_principal,
+    workload_identity,
+)
+from .hosts import HostPattern, HostPolicy
+from .oci_config import DEFAULT_CONFIG_FILE, DEFAULT_PROFILE
+from .signing import STRIPPED_HEADERS, sign_request
+
+_DEFAULT_PORTS = {"https": 443, "http": 80}
+_KEPT_HEADERS = ("date", "content-type", "content-length", "x-content-sha256")
+
+
+def _auth_base_classes() -> tuple[type, ...]:
+    bases = []
+    for name in ("httpx", "httpx2"):
+        try:
+            bases.append(importlib.import_module(name).Auth)
+        except ImportError:
+            continue
+    if not bases:
+        raise ImportError("oci_openai_patch needs httpx or httpx2; run: pip install httpx")
+    return tuple(bases)
+
+
+_HttpxAuth: Any = type("_HttpxAuth", _auth_base_classes(), {"__module__": __name__})
+
+
+def _request_is_allowed(policy: HostPolicy, request: Any) -> bool:
+    url = request.url
+    scheme = url.scheme
+    return policy.allows(scheme, url.host, url.port or _DEFAULT_PORTS.get(scheme))
+
+
+def _sign(request: Any, key: SigningKey, *, fresh_date: bool) -> None:
+    headers = request.headers
+    for name in STRIPPED_HEADERS:
+        if name in headers:
+            del headers[name]
+    if fresh_date and "date" in headers:
+        del headers["date"]
+    present = {name: headers[name] for name in _KEPT_HEADERS if name in headers}
+    host = headers.get("host") or request.url.netloc.decode("ascii")
+    added = sign_request(
+        method=request.method,
+        target=request.url.raw_path.decode("ascii"),
+        host=host,
+        headers=present,
+        body=request.content,
+        key_id=key.key_id,
+        private_key=key.private_key,
+    )
+    headers.update(added)
+
+
+class OciAuth(_HttpxAuth):  # type: ignore[misc]
+    """Signs requests to OCI hosts with the keys of a :class:`CredentialsProvider`.
+
+    ``hosts`` adds hosts to sign besides OCI's own service hosts (``host``,
+    ``host:port`` or ``*.suffix``); ``delegate`` is an auth to apply to every other
+    request (the caller's own, kept when the shim attaches itself to their client).
+    """
+
+    requires_request_body = True
+
+    def __init__(
+        self,
+        credentials: CredentialsProvider,
+        *,
+        hosts: Iterable[str | HostPattern] = (),
+        policy: HostPolicy | None = None,
+        delegate: Any = None,
+        retry_on_401: bool = True,
+    ) -> None:
+        self.credentials = credentials
+        self.policy = (policy or HostPolicy()).with_hosts(hosts)
+        self.delegate = delegate
+        self.retry_on_401 = retry_on_401
+
+    def trusting(self, hosts: Iterable[str | HostPattern]) -> OciAuth:
+        """A view of this auth that also signs ``hosts``, sharing its credentials."""
+        view = object.__new__(type(self))
+        view.__dict__.update(self.__dict__)
+        view.policy = self.policy.with_hosts(hosts)
+        return view
+
+    def signs(self, url: Any) -> bool:
+        """Whether a request to ``url`` (an httpx/httpx2 URL) would be signed."""
+        scheme = url.scheme
+        return self.policy.allows(scheme, url.host, url.port or _DEFAULT_PORTS.get(scheme))
+
+    def sync_auth_flow(self, request: Any) -> Generator[Any, Any, None]:
+        if not _request_is_allowed(self.policy, request):
+            if self.delegate is not None:
+                yield from self.delegate.sync_auth_flow(request)
+            else:
+                yield request
+            return
+        request.read()
+        key = self.credentials.get()
+        _sign(request, key, fresh_date=False)
+        response = yield request
+        if response.status_code == 401 and self.retry_on_401:
+            key = self.credentials.refresh(key)
+            _sign(request, key, fresh_date=True)
+            yield request
+
+    async def async_auth_flow(self, request: Any) -> AsyncGenerator[Any, Any]:
+        if not _request_is_allowed(self.policy, request):
+            if self.delegate is None:
+                yield request
+                return
+            flow = self.delegate.async_auth_flow(request)
+            next_request = await flow.__anext__()
+            while True:
+                response = yield next_request
+                try:
+                    next_request = await flow.asend(response)
+                except StopAsyncIteration:
+                    return
+        await request.aread()
+        if self.credentials.needs_reload():
+            key = await _in_thread(self.credentials.get)
+        else:
+            key = self.credentials.get()
+        _sign(request, key, fresh_date=False)
+        response = yield request
+        if response.status_code == 401 and self.retry_on_401:
+            key = await _in_thread(self.credentials.refresh, key)
+            _sign(request, key, fresh_date=True)
+            yield request
+
+
+async def _in_thread(function: Any, *args: Any) -> Any:
+    """Run blocking credential work (files, federation, key generation) off the event loop."""
+    import anyio.to_thread
+
+    return await anyio.to_thread.run_sync(function, *args)
+
+
+def _env_hosts(hosts: Iterable[str] | None) -> tuple[HostPattern, ...]:
+    from .settings import extra_hosts_from_env
+
+    return extra_hosts_from_env() + HostPolicy.from_hosts(hosts or ()).extra
+
+
+class OciUserPrincipalAuth(OciAuth):
+    """Signs with a user's API key from an OCI config profile (``~/.oci/config``)."""
+
+    def __init__(
+        self,
+        profile_name: str = DEFAULT_PROFILE,
+        config_file: str = DEFAULT_CONFIG_FILE,
+        *,
+        hosts: Iterable[str] | None = None,
+    ) -> None:
+        super().__init__(ApiKeyCredentials(profile_name, config_file), hosts=_env_hosts(hosts))
+
+
+class OciSessionAuth(OciAuth):
+    """Signs with a session token from ``oci session authenticate``."""
+
+    def __init__(
+        self,
+        profile_name: str = DEFAULT_PROFILE,
+        config_file: str = DEFAULT_CONFIG_FILE,
+        *,
+        hosts: Iterable[str] | None = None,
+    ) -> None:
+        super().__init__(SessionCredentials(profile_name, config_file), hosts=_env_hosts(hosts))
+
+
+class OciInstancePrincipalAuth(OciAuth):
+    """Signs as the compute instance (instance principal); keyword arguments go to the SDK signer."""
+
+    def __init__(self, *, hosts: Iterable[str] | None = None, **kwargs: Any) -> None:
+        super().__init__(instance_principal(**kwargs), hosts=_env_hosts(hosts))
+
+
+class OciResourcePrincipalAuth(OciAuth):
+    """Signs as the resource (Functions, Data Science jobs and notebooks, ...)."""
+
+    def __init__(self, *, hosts: Iterable[str] | None = None, **kwargs: Any) -> None:
+        super().__init__(resource_principal(**kwargs), hosts=_env_hosts(hosts))
+
+
+class OciWorkloadIdentityAuth(OciAuth):
+    """Signs as an OKE workload (its Kubernetes service account)."""
+
+    def __init__(self, *, hosts: Iterable[str] | None = None, **kwargs: Any) -> None:
+        super().__init__(workload_identity(**kwargs), hosts=_env_hosts(hosts))

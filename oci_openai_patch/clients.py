@@ -1,0 +1,118 @@
+"""``OciOpenAI`` and ``AsyncOciOpenAI``: the openai clients, signing with OCI IAM.
+
+They are plain subclasses of ``openai.OpenAI`` / ``openai.AsyncOpenAI``: every openai
+keyword argument works, and so does everything built on an openai client. The signing
+auth is attached to the client's own http client (whichever library openai uses: httpx2
+on openai 3, httpx before), so it also covers ``copy()`` and ``with_options()``, which
+reuse that http client.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+import openai
+
+from .attach import attach_auth
+from .auth import OciAuth
+from .errors import ConfigurationError
+from .hosts import is_genai_host, region_base_url
+
+#: Sent instead of an OpenAI key, which openai requires; the auth removes it before signing.
+PLACEHOLDER_API_KEY = "oci-iam-request-signing"
+COMPARTMENT_HEADERS = ("CompartmentId", "opc-compartment-id")
+CONVERSATION_STORE_HEADER = "opc-conversation-store-id"
+
+
+def oci_headers(compartment_id: str | None, conversation_store_id: str | None) -> dict[str, str]:
+    """The OCI request headers for a compartment and a conversation store."""
+    headers = {name: compartment_id for name in COMPARTMENT_HEADERS} if compartment_id else {}
+    if conversation_store_id:
+        headers[CONVERSATION_STORE_HEADER] = conversation_store_id
+    return headers
+
+
+def _resolve(
+    auth: OciAuth | None,
+    base_url: str | None,
+    region: str | None,
+    api: str,
+    compartment_id: str | None,
+    conversation_store_id: str | None,
+    kwargs: dict[str, Any],
+) -> tuple[str, dict[str, Any]]:
+    if auth is not None and not isinstance(auth, OciAuth):
+        raise ConfigurationError(
+            f"auth= must be an oci_openai_patch auth such as OciSessionAuth, not {type(auth).__name__}"
+        )
+    if base_url and region:
+        raise ConfigurationError("pass base_url= or region=, not both")
+    if not base_url:
+        if not region:
+            raise ConfigurationError("pass base_url= (the OCI endpoint) or region= (such as us-chicago-1)")
+        base_url = region_base_url(region, api)
+    base_url = str(base_url)
+    headers = {**oci_headers(compartment_id, conversation_store_id), **dict(kwargs.pop("default_headers", None) or {})}
+    host = urlsplit(base_url).hostname or ""
+    if is_genai_host(host) and not any(name in headers for name in COMPARTMENT_HEADERS):
+        raise ConfigurationError(
+            "compartment_id= is required for OCI Generative AI endpoints; pass the compartment OCID "
+            "(ocid1.compartment.oc1..)"
+        )
+    kwargs["default_headers"] = headers
+    kwargs["base_url"] = base_url
+    if kwargs.get("api_key") is None:
+        kwargs["api_key"] = PLACEHOLDER_API_KEY
+    return base_url, kwargs
+
+
+def _bind(client: Any, auth: OciAuth | None, base_url: str) -> None:
+    attach_auth(client._client, auth, trusted_urls=[base_url])
+
+
+class OciOpenAI(openai.OpenAI):
+    """An ``openai.OpenAI`` whose requests to OCI are signed by ``auth``.
+
+    Give ``base_url`` (a Generative AI or model-deployment endpoint, or a private
+    endpoint: the host of an explicit ``base_url`` is trusted by this client's auth) or
+    ``region`` (its Generative AI endpoint; ``api="actions"`` for the
+    ``/20231130/actions/v1`` flavour). ``compartment_id`` is required by Generative AI.
+    """
+
+    def __init__(
+        self,
+        *,
+        auth: OciAuth | None = None,
+        base_url: str | None = None,
+        region: str | None = None,
+        api: str = "openai",
+        compartment_id: str | None = None,
+        conversation_store_id: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        base_url, kwargs = _resolve(auth, base_url, region, api, compartment_id, conversation_store_id, kwargs)
+        super().__init__(**kwargs)
+        _bind(self, auth, base_url)
+
+
+class AsyncOciOpenAI(openai.AsyncOpenAI):
+    """An ``openai.AsyncOpenAI`` whose requests to OCI are signed by ``auth``; see :class:`OciOpenAI`."""
+
+    def __init__(
+        self,
+        *,
+        auth: OciAuth | None = None,
+        base_url: str | None = None,
+        region: str | None = None,
+        api: str = "openai",
+        compartment_id: str | None = None,
+        conversation_store_id: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        base_url, kwargs = _resolve(auth, base_url, region, api, compartment_id, conversation_store_id, kwargs)
+        super().__init__(**kwargs)
+        _bind(self, auth, base_url)
+
+
+__all__ = ["AsyncOciOpenAI", "OciOpenAI", "oci_headers"]

@@ -1,0 +1,274 @@
+"""One credentials provider per OCI principal kind.
+
+A provider hands out a :class:`SigningKey` (key id, private key, when to refresh) and
+reloads it when it nears expiry or when the server says 401. Reloads are single flight:
+one thread loads while the others wait for its result, and a caller that already holds
+a fresher key than the one it saw go stale does not load again. API-key and session
+providers read files with :mod:`oci_openai_patch.oci_config`; the security-token
+principals (instance, resource, OKE workload identity) use the ``oci`` SDK's own
+signers and federation clients, imported only when such a provider is built.
+"""
+
+from __future__ import annotations
+
+import abc
+import os
+import threading
+import time
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .errors import ConfigurationError, CredentialsError
+from .oci_config import (
+    DEFAULT_CONFIG_FILE,
+    DEFAULT_PROFILE,
+    jwt_expiry,
+    key_fingerprint,
+    load_private_key,
+    read_profile,
+    read_security_token,
+)
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+
+#: A token is reloaded this long before it expires, or at half its remaining life when
+#: that is shorter (so tokens of a few seconds are still refreshed ahead of time).
+REFRESH_MARGIN_SECONDS = 300.0
+
+
+def refresh_time(expires_at: float | None, now: float | None = None) -> float | None:
+    """When to reload a key that expires at ``expires_at``."""
+    if expires_at is None:
+        return None
+    now = time.time() if now is None else now
+    return expires_at - min(REFRESH_MARGIN_SECONDS, max(expires_at - now, 0.0) / 2)
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    """What one signature needs: the keyId, the private key, and when to reload them."""
+
+    key_id: str
+    private_key: RSAPrivateKey
+    expires_at: float | None = None
+    refresh_at: float | None = None
+
+    def is_stale(self, now: float | None = None) -> bool:
+        return self.refresh_at is not None and (time.time() if now is None else now) >= self.refresh_at
+
+
+_PROVIDERS: weakref.WeakSet[CredentialsProvider] = weakref.WeakSet()
+
+
+def _reset_locks_after_fork() -> None:
+    # A fork taken while another thread held a provider's lock would leave the child
+    # waiting forever on a lock no thread of its own will release.
+    for provider in list(_PROVIDERS):
+        provider._lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_reset_locks_after_fork)
+
+
+class CredentialsProvider(abc.ABC):
+    """Base of every principal kind: caching, expiry checks and single-flight reloads."""
+
+    #: Short name of the principal kind, as ``OCI_OPENAI_AUTH`` spells it.
+    kind: str = ""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._key: SigningKey | None = None
+        _PROVIDERS.add(self)
+
+    def needs_reload(self) -> bool:
+        """True when :meth:`get` would do I/O; cheap, so async callers can decide to use a thread."""
+        key = self._key
+        return key is None or key.is_stale()
+
+    def get(self) -> SigningKey:
+        """The current key, reloaded first if it is missing or near expiry."""
+        key = self._key
+        if key is not None and not key.is_stale():
+            return key
+        return self._reload(seen=key, force=False)
+
+    def refresh(self, seen: SigningKey | None) -> SigningKey:
+        """Reload after the server refused ``seen`` (a 401), unless another caller already did."""
+        return self._reload(seen=seen, force=True)
+
+    def _reload(self, *, seen: SigningKey | None, force: bool) -> SigningKey:
+        with self._lock:
+            current = self._key
+            if current is not None and current is not seen and not current.is_stale():
+                return current
+            key = self._load(force=force or current is not None)
+            self._key = key
+            return key
+
+    @abc.abstractmethod
+    def _load(self, *, force: bool) -> SigningKey:
+        """Load (``force``: reload even if the source thinks its token is valid)."""
+
+    def describe(self) -> dict[str, str]:
+        """What ``doctor`` shows: no secrets, key ids with tokens redacted."""
+        key = self.get()
+        info = {"auth": self.kind, "key_id": redact_key_id(key.key_id)}
+        if key.expires_at is not None:
+            info["token_expires"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(key.expires_at))
+        return info
+
+
+def redact_key_id(key_id: str) -> str:
+    """A key id safe to print: security tokens are credentials, so only their tail shows."""
+    if key_id.startswith("ST$"):
+        return "ST$..." + key_id[-6:]
+    return key_id
+
+
+class ApiKeyCredentials(CredentialsProvider):
+    """A user principal: tenancy, user, fingerprint and key file from an OCI config profile."""
+
+    kind = "user_principal"
+
+    def __init__(self, profile_name: str = DEFAULT_PROFILE, config_file: str = DEFAULT_CONFIG_FILE) -> None:
+        super().__init__()
+        self.profile_name = profile_name
+        self.config_file = config_file
+        self._key = self._load(force=False)
+
+    def _load(self, *, force: bool) -> SigningKey:
+        profile = read_profile(self.config_file, self.profile_name)
+        source = f"profile [{profile.name}] of {profile.config_file}"
+        tenancy = profile.require("tenancy", "the tenancy OCID")
+        user = profile.require("user", "the user OCID")
+        fingerprint = profile.require("fingerprint", "the API key fingerprint")
+        key = load_private_key(profile.path("key_file", "the API private key"), profile.get("pass_phrase"), source=source)
+        actual = key_fingerprint(key)
+        if actual != fingerprint.strip().lower():
+            raise ConfigurationError(
+                f"{source}: fingerprint does not match key_file (the key's fingerprint is {actual}); "
+                "fix fingerprint or key_file"
+            )
+        return SigningKey(key_id=f"{tenancy}/{user}/{fingerprint}", private_key=key)
+
+
+class SessionCredentials(CredentialsProvider):
+    """A session from ``oci session authenticate``: a token file and its session key.
+
+    The token file is read again when the token nears expiry or after a 401, because
+    ``oci session refresh`` rewrites it in place.
+    """
+
+    kind = "session"
+
+    def __init__(self, profile_name: str = DEFAULT_PROFILE, config_file: str = DEFAULT_CONFIG_FILE) -> None:
+        super().__init__()
+        self.profile_name = profile_name
+        self.config_file = config_file
+        self._private_key: RSAPrivateKey | None = None
+        self._key = self._load(force=False)
+
+    def _load(self, *, force: bool) -> SigningKey:
+        profile = read_profile(self.config_file, self.profile_name)
+        source = f"profile [{profile.name}] of {profile.config_file}"
+        token_path = profile.path("security_token_file", "session profiles are made by 'oci session authenticate'")
+        token, expires_at = read_security_token(token_path, source=source)
+        if self._private_key is None or force:
+            self._private_key = load_private_key(
+                profile.path("key_file", "the session private key"), profile.get("pass_phrase"), source=source
+            )
+        return SigningKey(
+            key_id="ST$" + token,
+            private_key=self._private_key,
+            expires_at=expires_at,
+            refresh_at=refresh_time(expires_at),
+        )
+
+
+class SdkSignerCredentials(CredentialsProvider):
+    """A security-token principal whose tokens come from an ``oci`` SDK signer.
+
+    The SDK signer does the federation (instance metadata, resource-principal tokens,
+    the OKE proxymux); this provider reads its current key id and session key and asks
+    it to refresh when the token nears expiry or the server answers 401.
+    """
+
+    def __init__(self, kind: str, factory: Callable[[], Any]) -> None:
+        super().__init__()
+        self.kind = kind
+        self._factory = factory
+        self._signer: Any = None
+        self._key = self._load(force=False)
+
+    def _load(self, *, force: bool) -> SigningKey:
+        try:
+            if self._signer is None:
+                self._signer = self._factory()
+            elif force:
+                self._signer.refresh_security_token()
+            signer = self._signer
+            if hasattr(signer, "get_security_token"):
+                signer.get_security_token()
+            if hasattr(signer, "_reset_signers"):
+                signer._reset_signers()
+            key_id, private_key = signer.api_key, signer.private_key
+        except ConfigurationError:
+            raise
+        except Exception as error:
+            raise CredentialsError(f"{self.kind}: could not obtain an OCI security token ({_describe(error)})") from None
+        expires_at = jwt_expiry(key_id[3:]) if key_id.startswith("ST$") else None
+        return SigningKey(key_id, private_key, expires_at, refresh_time(expires_at))
+
+
+def _describe(error: Exception) -> str:
+    """A one-line reason for an SDK failure, without request details that may hold tokens."""
+    text = str(error).splitlines()[0] if str(error) else ""
+    if len(text) > 200 or "ST$" in text or "BEGIN" in text:
+        text = ""
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+def instance_principal(**kwargs: Any) -> SdkSignerCredentials:
+    """Instance principal: instance metadata (``OCI_METADATA_BASE_URL``) and X.509 federation."""
+
+    def factory() -> Any:
+        from oci.auth.signers import InstancePrincipalsSecurityTokenSigner
+
+        return InstancePrincipalsSecurityTokenSigner(**kwargs)
+
+    return SdkSignerCredentials("instance_principal", factory)
+
+
+def resource_principal(**kwargs: Any) -> SdkSignerCredentials:
+    """Resource principal of any version the SDK supports (``OCI_RESOURCE_PRINCIPAL_VERSION``)."""
+    if not os.environ.get("OCI_RESOURCE_PRINCIPAL_VERSION"):
+        raise ConfigurationError(
+            "OCI_RESOURCE_PRINCIPAL_VERSION is not set; resource principal auth runs inside OCI Functions, "
+            "Data Science or another service that sets it"
+        )
+
+    def factory() -> Any:
+        from oci.auth.signers import get_resource_principals_signer
+
+        return get_resource_principals_signer(**kwargs)
+
+    return SdkSignerCredentials("resource_principal", factory)
+
+
+def workload_identity(**kwargs: Any) -> SdkSignerCredentials:
+    """OKE workload identity: the service-account token exchanged at the proxymux."""
+    if not os.environ.get("KUBERNETES_SERVICE_HOST"):
+        raise ConfigurationError(
+            "KUBERNETES_SERVICE_HOST is not set; workload identity auth runs in an OKE pod"
+        )
+
+    def factory() -> Any:
+        from oci.auth.signers import get_oke_workload_identity_resource_principal_signer
+
+        return get_oke_workload_identity_resource_principal_signer(**kwargs)
+
+    return SdkSignerCredentials("workload_identity", factory)

@@ -1,0 +1,205 @@
+"""Reading an OCI CLI/SDK config profile and its key files, with one-line errors.
+
+The rules follow ``oci.config.from_file``: ``configparser`` without interpolation, the
+``[DEFAULT]`` section inherited by every profile, ``~`` expanded in paths, and
+``key_content`` refused in a file. Reading it here rather than through ``oci`` keeps
+``import oci`` (about 0.35 s) off the start-up path of API-key and session users, and
+lets every error name the file and the fix. A test compares the result with
+``oci.config.from_file`` on the same files.
+"""
+
+from __future__ import annotations
+
+import base64
+import configparser
+import hashlib
+import json
+import os
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .errors import ConfigurationError, CredentialsError
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+
+DEFAULT_CONFIG_FILE = "~/.oci/config"
+DEFAULT_PROFILE = "DEFAULT"
+_SETUP_HINT = "run 'oci setup config' or pass config_file="
+
+
+@dataclass(frozen=True)
+class Profile:
+    """The entries of one config profile that signing needs."""
+
+    config_file: str
+    name: str
+    values: dict[str, str]
+
+    def get(self, key: str) -> str | None:
+        value = self.values.get(key)
+        return value if value else None
+
+    def require(self, key: str, why: str) -> str:
+        value = self.get(key)
+        if value is None:
+            raise ConfigurationError(
+                f"{self.config_file}: profile [{self.name}] has no '{key}' entry ({why}); add it to the profile"
+            )
+        return value
+
+    def path(self, key: str, why: str) -> str:
+        return os.path.expanduser(self.require(key, why))
+
+
+def read_profile(config_file: str = DEFAULT_CONFIG_FILE, profile_name: str = DEFAULT_PROFILE) -> Profile:
+    """Read one profile of an OCI config file, as ``oci.config.from_file`` would."""
+    path = os.path.expanduser(config_file)
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            parser.read_file(handle)
+    except FileNotFoundError:
+        raise ConfigurationError(f"OCI config file {path} does not exist; {_SETUP_HINT}") from None
+    except (OSError, UnicodeDecodeError) as error:
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else type(error).__name__
+        raise ConfigurationError(f"OCI config file {path} cannot be read ({reason}); check its permissions") from None
+    except configparser.Error as error:
+        raise ConfigurationError(
+            f"OCI config file {path} is not a valid INI file ({type(error).__name__}); {_SETUP_HINT}"
+        ) from None
+    if profile_name not in parser:
+        known = ", ".join([DEFAULT_PROFILE] * bool(parser.defaults()) + parser.sections()) or "none"
+        raise ConfigurationError(
+            f"profile [{profile_name}] is not in OCI config file {path} (profiles: {known}); "
+            "set OCI_OPENAI_PROFILE or profile_name= to one of them"
+        )
+    values = dict(parser[profile_name])
+    if "key_content" in values:
+        raise ConfigurationError(
+            f"{path}: profile [{profile_name}] sets key_content, which the oci SDK refuses in a file; use key_file"
+        )
+    return Profile(config_file=path, name=profile_name, values=values)
+
+
+def load_private_key(path: str, pass_phrase: str | None, *, source: str) -> RSAPrivateKey:
+    """Load a PEM RSA private key, explaining the usual mistakes without showing secrets."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read().strip()
+    except FileNotFoundError:
+        raise ConfigurationError(f"key file {path} (from {source}) does not exist; fix key_file") from None
+    except OSError as error:
+        raise ConfigurationError(
+            f"key file {path} (from {source}) cannot be read ({error.strerror}); check its permissions"
+        ) from None
+    password = pass_phrase.encode("utf-8") if pass_phrase else None
+    try:
+        key = serialization.load_pem_private_key(data, password)
+    except TypeError:
+        if password is None:
+            raise ConfigurationError(
+                f"key file {path} is encrypted and {source} sets no pass_phrase; add pass_phrase to the profile"
+            ) from None
+        key = _load_ignoring_pass_phrase(data, path)
+    except ValueError:
+        if _is_public_key(data):
+            raise ConfigurationError(
+                f"key file {path} (from {source}) holds a public key; key_file must name the private key"
+            ) from None
+        if password is not None:
+            raise ConfigurationError(
+                f"key file {path} cannot be decrypted with the pass_phrase from {source}; fix pass_phrase"
+            ) from None
+        raise ConfigurationError(
+            f"key file {path} (from {source}) is not a PEM private key; fix key_file"
+        ) from None
+    if not isinstance(key, RSAPrivateKey):
+        raise ConfigurationError(f"key file {path} (from {source}) is not an RSA key; OCI signs with RSA keys")
+    return key
+
+
+def _load_ignoring_pass_phrase(data: bytes, path: str) -> RSAPrivateKey:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+
+    # A pass_phrase was given for an unencrypted key: the SDK accepts this, so do we.
+    try:
+        key = serialization.load_pem_private_key(data, None)
+    except ValueError:
+        raise ConfigurationError(f"key file {path} is not a PEM private key; fix key_file") from None
+    if not isinstance(key, RSAPrivateKey):
+        raise ConfigurationError(f"key file {path} is not an RSA key; OCI signs with RSA keys")
+    return key
+
+
+def _is_public_key(data: bytes) -> bool:
+    from cryptography.hazmat.primitives import serialization
+
+    for loader in (serialization.load_pem_public_key, serialization.load_ssh_public_key):
+        try:
+            loader(data)
+        except (ValueError, TypeError):
+            continue
+        except Exception:  # noqa: BLE001 - unsupported algorithms and the like
+            continue
+        return True
+    return False
+
+
+def key_fingerprint(private_key: RSAPrivateKey) -> str:
+    """The OCI API-key fingerprint: MD5 of the DER public key, colon-separated hex."""
+    from cryptography.hazmat.primitives import serialization
+
+    der = private_key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    digest = hashlib.md5(der, usedforsecurity=False).hexdigest()
+    return ":".join(digest[i : i + 2] for i in range(0, len(digest), 2))
+
+
+def jwt_claims(token: str) -> dict[str, object]:
+    """The claims of a JWT, unverified: used for its expiry only, never for trust."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        raise ValueError("not a JWT")
+    payload = parts[1] + "=" * (-len(parts[1]) % 4)
+    claims = json.loads(base64.urlsafe_b64decode(payload.encode("ascii")))
+    if not isinstance(claims, dict):
+        raise ValueError("JWT claims are not an object")
+    return claims
+
+
+def jwt_expiry(token: str) -> float | None:
+    """The ``exp`` claim of a JWT as a Unix time, or None if it has none or is not a JWT."""
+    try:
+        exp = jwt_claims(token).get("exp")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return float(exp) if isinstance(exp, (int, float)) else None
+
+
+def read_security_token(path: str, *, source: str) -> tuple[str, float | None]:
+    """Read a session token file; refuse a token that is garbled or already expired."""
+    refresh = "run 'oci session refresh' (or 'oci session authenticate' if that fails)"
+    try:
+        with open(path, encoding="utf-8") as handle:
+            token = handle.read().strip()
+    except FileNotFoundError:
+        raise ConfigurationError(f"security token file {path} (from {source}) does not exist; {refresh}") from None
+    except (OSError, UnicodeDecodeError):
+        raise ConfigurationError(f"security token file {path} (from {source}) cannot be read; {refresh}") from None
+    if not token:
+        raise ConfigurationError(f"security token file {path} is empty; {refresh}")
+    try:
+        jwt_claims(token)
+    except (ValueError, UnicodeDecodeError):
+        raise ConfigurationError(f"security token file {path} does not hold a valid token; {refresh}") from None
+    expiry = jwt_expiry(token)
+    if expiry is not None and expiry <= time.time():
+        raise CredentialsError(f"the session token in {path} has expired; {refresh}")
+    return token, expiry

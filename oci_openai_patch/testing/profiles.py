@@ -1,0 +1,128 @@
+"""Throwaway OCI config profiles (API key and session) known to a local endpoint.
+
+Each helper writes a real private key and a real OCI config file into a directory, in
+the layout ``oci setup config`` and ``oci session authenticate`` produce, and tells the
+endpoint's verifier about the public key, so requests signed from the profile verify.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from ..oci_config import key_fingerprint
+from .verify import SignatureVerifier
+
+TEST_REGION = "us-chicago-1"
+
+
+def new_private_key() -> rsa.RSAPrivateKey:
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def write_private_key(path: Path, key: rsa.RSAPrivateKey, pass_phrase: str | None = None) -> Path:
+    encryption: serialization.KeySerializationEncryption = (
+        serialization.BestAvailableEncryption(pass_phrase.encode()) if pass_phrase else serialization.NoEncryption()
+    )
+    path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption))
+    os.chmod(path, 0o600)
+    return path
+
+
+def fake_ocid(kind: str) -> str:
+    return f"ocid1.{kind}.oc1..{secrets.token_hex(16)}"
+
+
+def _write_config(path: Path, profile: str, entries: dict[str, str]) -> None:
+    lines = [f"[{profile}]"] + [f"{name}={value}" for name, value in entries.items()]
+    mode = "a" if path.exists() else "w"
+    with path.open(mode, encoding="utf-8") as handle:
+        handle.write("\n".join(lines) + "\n\n")
+
+
+@dataclass
+class ApiKeyProfile:
+    """A user-principal profile: config file, key file and the key id OCI would see."""
+
+    config_file: str
+    profile: str
+    key_file: str
+    key_id: str
+    private_key: rsa.RSAPrivateKey
+    tenancy: str
+    user: str
+    fingerprint: str
+
+
+def make_api_key_profile(
+    directory: Path,
+    verifier: SignatureVerifier,
+    *,
+    profile: str = "DEFAULT",
+    pass_phrase: str | None = None,
+    key: rsa.RSAPrivateKey | None = None,
+    config_name: str = "config",
+) -> ApiKeyProfile:
+    directory.mkdir(parents=True, exist_ok=True)
+    key = key or new_private_key()
+    key_file = write_private_key(directory / f"{profile.lower()}_api_key.pem", key, pass_phrase)
+    tenancy, user, fingerprint = fake_ocid("tenancy"), fake_ocid("user"), key_fingerprint(key)
+    entries = {"user": user, "fingerprint": fingerprint, "tenancy": tenancy, "region": TEST_REGION,
+               "key_file": str(key_file)}
+    if pass_phrase:
+        entries["pass_phrase"] = pass_phrase
+    config_file = directory / config_name
+    _write_config(config_file, profile, entries)
+    key_id = f"{tenancy}/{user}/{fingerprint}"
+    verifier.register_key(key_id, key.public_key())
+    return ApiKeyProfile(str(config_file), profile, str(key_file), key_id, key, tenancy, user, fingerprint)
+
+
+@dataclass
+class SessionProfile:
+    """A session profile: its token file can be rotated as ``oci session refresh`` does."""
+
+    config_file: str
+    profile: str
+    key_file: str
+    token_file: str
+    private_key: rsa.RSAPrivateKey
+    verifier: SignatureVerifier
+
+    @property
+    def token(self) -> str:
+        return Path(self.token_file).read_text(encoding="utf-8").strip()
+
+    def rotate(self, ttl: float = 3600.0, *, revoke_old: bool = True) -> str:
+        """Write a fresh token to the token file; by default the old one stops working."""
+        old = self.token
+        token = self.verifier.issuer.issue(self.private_key.public_key(), ttl=ttl)
+        Path(self.token_file).write_text(token, encoding="utf-8")
+        if revoke_old:
+            self.verifier.issuer.revoke(old)
+        return token
+
+
+def make_session_profile(
+    directory: Path,
+    verifier: SignatureVerifier,
+    *,
+    profile: str = "DEFAULT",
+    ttl: float = 3600.0,
+    config_name: str = "config",
+) -> SessionProfile:
+    directory.mkdir(parents=True, exist_ok=True)
+    key = new_private_key()
+    key_file = write_private_key(directory / f"{profile.lower()}_session_key.pem", key)
+    token_file = directory / f"{profile.lower()}_token"
+    token_file.write_text(verifier.issuer.issue(key.public_key(), ttl=ttl), encoding="utf-8")
+    config_file = directory / config_name
+    entries = {"fingerprint": key_fingerprint(key), "key_file": str(key_file), "tenancy": fake_ocid("tenancy"),
+               "region": TEST_REGION, "security_token_file": str(token_file)}
+    _write_config(config_file, profile, entries)
+    return SessionProfile(str(config_file), profile, str(key_file), str(token_file), key, verifier)

@@ -1,0 +1,292 @@
+"""A local OCI-style endpoint: verifies signatures, serves the OpenAI-compatible API.
+
+:class:`OciTestEndpoint` is a real HTTP (or HTTPS) server on loopback. Every request is
+checked as OCI checks it (see :mod:`.verify`); an unsigned or badly signed one gets a 401
+with OCI's error JSON. Signed requests get OpenAI-compatible answers for chat
+completions (with SSE streaming), responses, embeddings and models. Everything received
+is recorded, so tests can assert what went on the wire.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import ssl
+import struct
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from .verify import SignatureVerifier, TokenIssuer, VerificationError
+
+EMBEDDING_DIMENSIONS = 8
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """One request as the endpoint received it."""
+
+    method: str
+    target: str
+    headers: dict[str, str]
+    body: bytes
+    verified: bool
+    key_id: str | None
+    reason: str | None
+
+    def json(self) -> Any:
+        return json.loads(self.body) if self.body else None
+
+
+@dataclass
+class _Faults:
+    """Scripted answers for fault-injection tests: (status, body) served before normal ones."""
+
+    queue: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def pop(self) -> tuple[int, dict[str, Any]] | None:
+        with self.lock:
+            return self.queue.pop(0) if self.queue else None
+
+
+class OciTestEndpoint:
+    """A loopback server that verifies OCI signatures and speaks the OpenAI API.
+
+    Use as a context manager, or call :meth:`start` and :meth:`stop`. ``base_url`` points
+    at its OpenAI-compatible root; ``host`` is the ``host:port`` to trust.
+    """
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        verifier: SignatureVerifier | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+        api_path: str = "/openai/v1",
+        stream_chunk_delay: float = 0.0,
+    ) -> None:
+        self.verifier = verifier or SignatureVerifier()
+        self.requests: list[RecordedRequest] = []
+        self.stream_chunk_delay = stream_chunk_delay
+        self.api_path = api_path
+        self._faults = _Faults()
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer((host, 0), _make_handler(self))
+        self._server.daemon_threads = True
+        if ssl_context is not None:
+            self._server.socket = ssl_context.wrap_socket(self._server.socket, server_side=True)
+        self.scheme = "https" if ssl_context is not None else "http"
+        self._thread: threading.Thread | None = None
+
+    @property
+    def issuer(self) -> TokenIssuer:
+        return self.verifier.issuer
+
+    @property
+    def host(self) -> str:
+        address, port = self._server.server_address[:2]
+        name = f"[{address}]" if ":" in str(address) else str(address)
+        return f"{name}:{port}"
+
+    @property
+    def origin(self) -> str:
+        return f"{self.scheme}://{self.host}"
+
+    @property
+    def base_url(self) -> str:
+        return self.origin + self.api_path
+
+    def start(self) -> OciTestEndpoint:
+        self._thread = threading.Thread(target=self._server.serve_forever, name="oci-test-endpoint", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> OciTestEndpoint:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def fail_next(self, status: int, count: int = 1, code: str = "InternalError") -> None:
+        """Answer the next ``count`` requests with ``status`` before verifying anything."""
+        with self._faults.lock:
+            self._faults.queue.extend([(status, {"code": code, "message": f"injected {status}"})] * count)
+
+    def record(self, request: RecordedRequest) -> None:
+        with self._lock:
+            self.requests.append(request)
+
+    @property
+    def verified_count(self) -> int:
+        with self._lock:
+            return sum(1 for r in self.requests if r.verified)
+
+    def clear(self) -> None:
+        with self._lock:
+            self.requests.clear()
+
+    def pop_fault(self) -> tuple[int, dict[str, Any]] | None:
+        return self._faults.pop()
+
+
+def _reply_text(body: dict[str, Any]) -> str:
+    messages = body.get("messages") or []
+    said = ""
+    if messages:
+        content = messages[-1].get("content", "")
+        said = content if isinstance(content, str) else json.dumps(content)
+    elif "input" in body:
+        said = body["input"] if isinstance(body["input"], str) else json.dumps(body["input"])
+    return f"Signed request verified by the local OCI endpoint. You said: {said}"
+
+
+def _completion(body: dict[str, Any]) -> dict[str, Any]:
+    text = _reply_text(body)
+    return {
+        "id": "chatcmpl-local",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": body.get("model", "unknown"),
+        "choices": [
+            {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": text}}
+        ],
+        "usage": {"prompt_tokens": 1, "completion_tokens": len(text.split()), "total_tokens": 1 + len(text.split())},
+    }
+
+
+def _completion_chunks(body: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    words = _reply_text(body).split(" ")
+    base = {"id": "chatcmpl-local", "object": "chat.completion.chunk", "created": int(time.time()),
+            "model": body.get("model", "unknown")}
+    for index, word in enumerate(words):
+        piece = word if index == 0 else " " + word
+        delta = {"role": "assistant", "content": piece} if index == 0 else {"content": piece}
+        yield {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": None}]}
+    yield {**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
+
+
+def _response(body: dict[str, Any]) -> dict[str, Any]:
+    text = _reply_text(body)
+    return {
+        "id": "resp_local",
+        "object": "response",
+        "created_at": int(time.time()),
+        "model": body.get("model", "unknown"),
+        "status": "completed",
+        "parallel_tool_calls": False,
+        "tool_choice": "auto",
+        "tools": [],
+        "output": [
+            {
+                "type": "message",
+                "id": "msg_local",
+                "status": "completed",
+                "role": "assistant",
+                "content": [{"type": "output_text", "text": text, "annotations": []}],
+            }
+        ],
+    }
+
+
+def _embeddings(body: dict[str, Any]) -> dict[str, Any]:
+    inputs = body.get("input", [])
+    items = inputs if isinstance(inputs, list) else [inputs]
+    data = []
+    for index, item in enumerate(items):
+        seed = sum(str(item).encode())
+        vector = [((seed * (i + 1)) % 97) / 97.0 for i in range(EMBEDDING_DIMENSIONS)]
+        encoded: Any = vector
+        if body.get("encoding_format") == "base64":
+            encoded = base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode("ascii")
+        data.append({"object": "embedding", "index": index, "embedding": encoded})
+    return {"object": "list", "data": data, "model": body.get("model", "unknown"),
+            "usage": {"prompt_tokens": len(items), "total_tokens": len(items)}}
+
+
+def _make_handler(endpoint: OciTestEndpoint) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+            return
+
+        def _handle(self) -> None:
+            length = int(self.headers.get("content-length") or 0)
+            body = self.rfile.read(length) if length else b""
+            headers = {name.lower(): value for name, value in self.headers.items()}
+            fault = endpoint.pop_fault()
+            if fault is not None:
+                endpoint.record(RecordedRequest(self.command, self.path, headers, body, False, None, "injected"))
+                self._json(fault[0], fault[1])
+                return
+            try:
+                verified = endpoint.verifier.verify(self.command, self.path, headers, body)
+            except VerificationError as error:
+                endpoint.record(RecordedRequest(self.command, self.path, headers, body, False, None, str(error)))
+                self._json(401, {"code": "NotAuthenticated", "message": str(error)})
+                return
+            endpoint.record(RecordedRequest(self.command, self.path, headers, body, True, verified.key_id, None))
+            self._route(body)
+
+        def _route(self, raw: bytes) -> None:
+            path = self.path.split("?", 1)[0]
+            try:
+                body = json.loads(raw) if raw else {}
+            except ValueError:
+                self._json(400, {"code": "InvalidParameter", "message": "The body is not JSON"})
+                return
+            routes: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+                "/chat/completions": _completion,
+                "/responses": _response,
+                "/embeddings": _embeddings,
+            }
+            if self.command == "GET" and path.endswith("/models"):
+                self._json(200, {"object": "list", "data": [{"id": "local.model", "object": "model",
+                                                              "created": 0, "owned_by": "oci"}]})
+                return
+            for suffix, build in routes.items():
+                if path.endswith(suffix) and self.command == "POST":
+                    if suffix == "/chat/completions" and body.get("stream"):
+                        self._stream(_completion_chunks(body))
+                    else:
+                        self._json(200, build(body))
+                    return
+            self._json(404, {"code": "NotFound", "message": f"No route for {self.command} {path}"})
+
+        def _json(self, status: int, payload: dict[str, Any]) -> None:
+            data = json.dumps(payload).encode()
+            self.send_response(status)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(data)))
+            self.send_header("opc-request-id", "local")
+            self.end_headers()
+            self.wfile.write(data)
+
+        def _stream(self, chunks: Iterator[dict[str, Any]]) -> None:
+            self.send_response(200)
+            self.send_header("content-type", "text/event-stream")
+            self.send_header("transfer-encoding", "chunked")
+            self.end_headers()
+            for chunk in chunks:
+                self._write_chunk(f"data: {json.dumps(chunk)}\n\n".encode())
+                if endpoint.stream_chunk_delay:
+                    time.sleep(endpoint.stream_chunk_delay)
+            self._write_chunk(b"data: [DONE]\n\n")
+            self.wfile.write(b"0\r\n\r\n")
+            self.wfile.flush()
+
+        def _write_chunk(self, data: bytes) -> None:
+            self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+            self.wfile.flush()
+
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _handle
+
+    return Handler
