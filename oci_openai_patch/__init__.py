@@ -27,7 +27,21 @@ _EXPORTS = {
     "is_oci_service_host": "hosts",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "AsyncOciOpenAI",
+    "ConfigurationError",
+    "CredentialsError",
+    "OciAuth",
+    "OciInstancePrincipalAuth",
+    "OciOpenAI",
+    "OciOpenAIError",
+    "OciResourcePrincipalAuth",
+    "OciSessionAuth",
+    "OciUserPrincipalAuth",
+    "OciWorkloadIdentityAuth",
+    "is_oci_service_host",
+    "region_base_url",
+]
 
 if TYPE_CHECKING:
     from .auth import (

@@ -9,6 +9,7 @@ reuse that http client.
 
 from __future__ import annotations
 
+import contextvars
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -67,8 +68,21 @@ def _resolve(
     return base_url, kwargs
 
 
+#: Set while ``copy()`` / ``with_options()`` builds a client: a base URL given there is not
+#: trusted, so ``with_options(base_url=<other host>)`` can never make a client sign it.
+_COPYING: contextvars.ContextVar[bool] = contextvars.ContextVar("oci_openai_copying", default=False)
+
+
 def _bind(client: Any, auth: OciAuth | None, base_url: str) -> None:
-    attach_auth(client._client, auth, trusted_urls=[base_url])
+    attach_auth(client._client, auth, trusted_urls=[] if _COPYING.get() else [base_url])
+
+
+def _copy(method: Any, client: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    token = _COPYING.set(True)
+    try:
+        return method(client, *args, **kwargs)
+    finally:
+        _COPYING.reset(token)
 
 
 class OciOpenAI(openai.OpenAI):
@@ -95,6 +109,12 @@ class OciOpenAI(openai.OpenAI):
         super().__init__(**kwargs)
         _bind(self, auth, base_url)
 
+    def copy(self, *args: Any, **kwargs: Any) -> Any:
+        """``openai.OpenAI.copy``; the copy keeps this client's auth and trusted hosts."""
+        return _copy(openai.OpenAI.copy, self, args, kwargs)
+
+    with_options = copy
+
 
 class AsyncOciOpenAI(openai.AsyncOpenAI):
     """An ``openai.AsyncOpenAI`` whose requests to OCI are signed by ``auth``; see :class:`OciOpenAI`."""
@@ -113,6 +133,12 @@ class AsyncOciOpenAI(openai.AsyncOpenAI):
         base_url, kwargs = _resolve(auth, base_url, region, api, compartment_id, conversation_store_id, kwargs)
         super().__init__(**kwargs)
         _bind(self, auth, base_url)
+
+    def copy(self, *args: Any, **kwargs: Any) -> Any:
+        """``openai.AsyncOpenAI.copy``; the copy keeps this client's auth and trusted hosts."""
+        return _copy(openai.AsyncOpenAI.copy, self, args, kwargs)
+
+    with_options = copy
 
 
 __all__ = ["AsyncOciOpenAI", "OciOpenAI", "oci_headers"]

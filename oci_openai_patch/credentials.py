@@ -146,7 +146,9 @@ class ApiKeyCredentials(CredentialsProvider):
         tenancy = profile.require("tenancy", "the tenancy OCID")
         user = profile.require("user", "the user OCID")
         fingerprint = profile.require("fingerprint", "the API key fingerprint")
-        key = load_private_key(profile.path("key_file", "the API private key"), profile.get("pass_phrase"), source=source)
+        key = load_private_key(
+            profile.path("key_file", "the API private key"), profile.get("pass_phrase"), source=source
+        )
         actual = key_fingerprint(key)
         if actual != fingerprint.strip().lower():
             raise ConfigurationError(
@@ -218,8 +220,10 @@ class SdkSignerCredentials(CredentialsProvider):
             key_id, private_key = signer.api_key, signer.private_key
         except ConfigurationError:
             raise
-        except Exception as error:
-            raise CredentialsError(f"{self.kind}: could not obtain an OCI security token ({_describe(error)})") from None
+        except Exception as error:  # noqa: BLE001 - the SDK raises many types; all mean no token
+            raise CredentialsError(
+                f"{self.kind}: could not obtain an OCI security token ({_describe(error)})"
+            ) from None
         expires_at = jwt_expiry(key_id[3:]) if key_id.startswith("ST$") else None
         return SigningKey(key_id, private_key, expires_at, refresh_time(expires_at))
 
@@ -262,9 +266,7 @@ def resource_principal(**kwargs: Any) -> SdkSignerCredentials:
 def workload_identity(**kwargs: Any) -> SdkSignerCredentials:
     """OKE workload identity: the service-account token exchanged at the proxymux."""
     if not os.environ.get("KUBERNETES_SERVICE_HOST"):
-        raise ConfigurationError(
-            "KUBERNETES_SERVICE_HOST is not set; workload identity auth runs in an OKE pod"
-        )
+        raise ConfigurationError("KUBERNETES_SERVICE_HOST is not set; workload identity auth runs in an OKE pod")
 
     def factory() -> Any:
         from oci.auth.signers import get_oke_workload_identity_resource_principal_signer

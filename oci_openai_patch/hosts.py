@@ -54,9 +54,9 @@ def realm_table() -> RealmTable:
             with open(path, encoding="utf-8") as handle:
                 values = _literal_assignments(handle.read())
             return RealmTable(
-                realms=dict(values["REALMS"]),
-                region_realms=dict(values["REGION_REALMS"]),
-                short_names=dict(values["REGIONS_SHORT_NAMES"]),
+                realms=_str_dict(values["REALMS"]),
+                region_realms=_str_dict(values["REGION_REALMS"]),
+                short_names=_str_dict(values["REGIONS_SHORT_NAMES"]),
             )
     import oci.regions  # pragma: no cover - only if the SDK layout changes
 
@@ -65,6 +65,12 @@ def realm_table() -> RealmTable:
         region_realms=dict(oci.regions.REGION_REALMS),
         short_names=dict(oci.regions.REGIONS_SHORT_NAMES),
     )
+
+
+def _str_dict(value: object) -> dict[str, str]:
+    if not isinstance(value, dict):
+        raise TypeError("the oci SDK's realm table is not a dict")
+    return {str(k): str(v) for k, v in value.items()}
 
 
 def _literal_assignments(source: str) -> dict[str, object]:

@@ -115,9 +115,7 @@ def load_private_key(path: str, pass_phrase: str | None, *, source: str) -> RSAP
             raise ConfigurationError(
                 f"key file {path} cannot be decrypted with the pass_phrase from {source}; fix pass_phrase"
             ) from None
-        raise ConfigurationError(
-            f"key file {path} (from {source}) is not a PEM private key; fix key_file"
-        ) from None
+        raise ConfigurationError(f"key file {path} (from {source}) is not a PEM private key; fix key_file") from None
     if not isinstance(key, RSAPrivateKey):
         raise ConfigurationError(f"key file {path} (from {source}) is not an RSA key; OCI signs with RSA keys")
     return key

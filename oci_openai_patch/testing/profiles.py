@@ -72,8 +72,13 @@ def make_api_key_profile(
     key = key or new_private_key()
     key_file = write_private_key(directory / f"{profile.lower()}_api_key.pem", key, pass_phrase)
     tenancy, user, fingerprint = fake_ocid("tenancy"), fake_ocid("user"), key_fingerprint(key)
-    entries = {"user": user, "fingerprint": fingerprint, "tenancy": tenancy, "region": TEST_REGION,
-               "key_file": str(key_file)}
+    entries = {
+        "user": user,
+        "fingerprint": fingerprint,
+        "tenancy": tenancy,
+        "region": TEST_REGION,
+        "key_file": str(key_file),
+    }
     if pass_phrase:
         entries["pass_phrase"] = pass_phrase
     config_file = directory / config_name
@@ -122,7 +127,12 @@ def make_session_profile(
     token_file = directory / f"{profile.lower()}_token"
     token_file.write_text(verifier.issuer.issue(key.public_key(), ttl=ttl), encoding="utf-8")
     config_file = directory / config_name
-    entries = {"fingerprint": key_fingerprint(key), "key_file": str(key_file), "tenancy": fake_ocid("tenancy"),
-               "region": TEST_REGION, "security_token_file": str(token_file)}
+    entries = {
+        "fingerprint": key_fingerprint(key),
+        "key_file": str(key_file),
+        "tenancy": fake_ocid("tenancy"),
+        "region": TEST_REGION,
+        "security_token_file": str(token_file),
+    }
     _write_config(config_file, profile, entries)
     return SessionProfile(str(config_file), profile, str(key_file), str(token_file), key, verifier)

@@ -88,8 +88,8 @@ class OciTestEndpoint:
 
     @property
     def host(self) -> str:
-        address, port = self._server.server_address[:2]
-        name = f"[{address}]" if ":" in str(address) else str(address)
+        address, port = str(self._server.server_address[0]), self._server.server_address[1]
+        name = f"[{address}]" if ":" in address else address
         return f"{name}:{port}"
 
     @property
@@ -155,17 +155,19 @@ def _completion(body: dict[str, Any]) -> dict[str, Any]:
         "object": "chat.completion",
         "created": int(time.time()),
         "model": body.get("model", "unknown"),
-        "choices": [
-            {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": text}}
-        ],
+        "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": text}}],
         "usage": {"prompt_tokens": 1, "completion_tokens": len(text.split()), "total_tokens": 1 + len(text.split())},
     }
 
 
 def _completion_chunks(body: dict[str, Any]) -> Iterator[dict[str, Any]]:
     words = _reply_text(body).split(" ")
-    base = {"id": "chatcmpl-local", "object": "chat.completion.chunk", "created": int(time.time()),
-            "model": body.get("model", "unknown")}
+    base = {
+        "id": "chatcmpl-local",
+        "object": "chat.completion.chunk",
+        "created": int(time.time()),
+        "model": body.get("model", "unknown"),
+    }
     for index, word in enumerate(words):
         piece = word if index == 0 else " " + word
         delta = {"role": "assistant", "content": piece} if index == 0 else {"content": piece}
@@ -207,8 +209,12 @@ def _embeddings(body: dict[str, Any]) -> dict[str, Any]:
         if body.get("encoding_format") == "base64":
             encoded = base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode("ascii")
         data.append({"object": "embedding", "index": index, "embedding": encoded})
-    return {"object": "list", "data": data, "model": body.get("model", "unknown"),
-            "usage": {"prompt_tokens": len(items), "total_tokens": len(items)}}
+    return {
+        "object": "list",
+        "data": data,
+        "model": body.get("model", "unknown"),
+        "usage": {"prompt_tokens": len(items), "total_tokens": len(items)},
+    }
 
 
 def _make_handler(endpoint: OciTestEndpoint) -> type[BaseHTTPRequestHandler]:
@@ -248,9 +254,12 @@ def _make_handler(endpoint: OciTestEndpoint) -> type[BaseHTTPRequestHandler]:
                 "/responses": _response,
                 "/embeddings": _embeddings,
             }
+            model = {"id": "local.model", "object": "model", "created": 0, "owned_by": "oci"}
             if self.command == "GET" and path.endswith("/models"):
-                self._json(200, {"object": "list", "data": [{"id": "local.model", "object": "model",
-                                                              "created": 0, "owned_by": "oci"}]})
+                self._json(200, {"object": "list", "data": [model]})
+                return
+            if self.command == "GET" and "/models/" in path:
+                self._json(200, {**model, "id": path.rsplit("/models/", 1)[1]})
                 return
             for suffix, build in routes.items():
                 if path.endswith(suffix) and self.command == "POST":

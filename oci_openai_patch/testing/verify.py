@@ -123,7 +123,9 @@ class SignatureVerifier:
             return self.issuer.public_key_for(key_id[3:])
         key = self._keys.get(key_id)
         if key is None:
-            raise VerificationError("The required information to complete authentication was not provided or was incorrect")
+            raise VerificationError(
+                "The required information to complete authentication was not provided or was incorrect"
+            )
         return key
 
     def verify(self, method: str, target: str, headers: Mapping[str, str], body: bytes) -> Verified:

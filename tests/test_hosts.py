@@ -1,0 +1,110 @@
+"""The host guard: only OCI service hosts (and hosts the user names) are ever signed."""
+
+from __future__ import annotations
+
+import pytest
+
+from oci_openai_patch.errors import ConfigurationError
+from oci_openai_patch.hosts import HostPolicy, is_oci_service_host, parse_host_list, realm_table, region_base_url
+
+OCI_HOSTS = [
+    "inference.generativeai.us-chicago-1.oci.oraclecloud.com",
+    "generativeai.us-chicago-1.oci.oraclecloud.com",
+    "inference.generativeai.us-chicago-1.ds.oci.oraclecloud.com",
+    "generativeai.eu-frankfurt-2.ds.oci.oraclecloud.eu",
+    "inference.generativeai.us-langley-1.oci.oraclegovcloud.com",
+    "inference.generativeai.uk-gov-london-1.oci.oraclegovcloud.uk",
+    "modeldeployment.us-ashburn-1.oci.customer-oci.com",
+    "md.datascience.eu-frankfurt-2.oci.oraclecloud.eu",
+    "INFERENCE.GenerativeAI.US-CHICAGO-1.OCI.ORACLECLOUD.COM",
+    "inference.generativeai.us-chicago-1.oci.oraclecloud.com.",
+]
+
+FOREIGN_HOSTS = [
+    "api.openai.com",
+    "oraclecloud.com",
+    "inference.generativeai.us-chicago-1.oci.oraclecloud.com.evil.com",
+    "evil-inference.generativeai.us-chicago-1.oci.oraclecloud.com",
+    "inference.generativeai.us-chicago-1.oci.oraclecloud.co",
+    "inference.generativeai.us-chicago-1.oci.oraclecloud.com.example",
+    "inference-generativeai.us-chicago-1.oci.oraclecloud.com",
+    "inference.generativeai.us-chicago-1.oci.oraclecloudx.com",
+    "xinference.generativeai.us-chicago-1.oci.oraclecloud.com",
+    "inference.generativeai..oci.oraclecloud.com",
+    "objectstorage.us-chicago-1.oraclecloud.com",
+    "modeldeployment.us-ashburn-1.oci.customer-oci.com.attacker.net",
+    "modeldeployment.us-ashburn-1.oci.oraclecloud.com",
+    "xn--inference-9za.generativeai.us-chicago-1.oci.oraclecloud.com",
+    "inference.generativeai.us-chicago-1.oci.oraclecloud.com@evil.com",
+    "127.0.0.1",
+    "169.254.169.254",
+    "localhost",
+]
+
+
+@pytest.mark.parametrize("host", OCI_HOSTS)
+def test_oci_service_hosts_are_recognised(host: str) -> None:
+    assert is_oci_service_host(host)
+    assert HostPolicy().allows("https", host, 443)
+
+
+@pytest.mark.parametrize("host", FOREIGN_HOSTS)
+def test_foreign_hosts_are_refused(host: str) -> None:
+    assert not is_oci_service_host(host)
+    assert not HostPolicy().allows("https", host, 443)
+
+
+def test_every_realm_domain_of_the_sdk_is_covered() -> None:
+    from oci.regions import REALMS
+
+    assert realm_table().realms == dict(REALMS)
+    for domain in set(REALMS.values()):
+        assert is_oci_service_host(f"inference.generativeai.us-chicago-1.oci.{domain}")
+
+
+def test_plain_http_to_an_oci_name_is_refused() -> None:
+    assert not HostPolicy().allows("http", OCI_HOSTS[0], 80)
+
+
+def test_extra_hosts_https_and_loopback_http_only() -> None:
+    policy = HostPolicy.from_hosts(["my-private.example.com", "127.0.0.1:8080", "*.corp.example", "internal.lan"])
+    assert policy.allows("https", "my-private.example.com", 443)
+    assert policy.allows("https", "a.corp.example", 443)
+    assert not policy.allows("https", "corp.example", 443)
+    assert not policy.allows("https", "evilcorp.example", 443)
+    assert policy.allows("http", "127.0.0.1", 8080)
+    assert not policy.allows("http", "127.0.0.1", 8081)
+    assert not policy.allows("http", "internal.lan", 80)
+    assert not policy.allows("ftp", "my-private.example.com", 21)
+    assert not policy.allows("https", "my-private.example.com.evil.com", 443)
+
+
+def test_ipv6_loopback_extra_host() -> None:
+    policy = HostPolicy.from_hosts(["[::1]:9000"])
+    assert policy.allows("http", "::1", 9000)
+
+
+@pytest.mark.parametrize("bad", ["http://x.com", "a b", "*", "*.com", "host:port", "x.com:99999", "user@x.com", ".x"])
+def test_malformed_host_entries_name_the_variable(bad: str) -> None:
+    with pytest.raises(ConfigurationError, match="OCI_OPENAI_HOSTS"):
+        parse_host_list(bad)
+
+
+@pytest.mark.parametrize(
+    ("region", "expected"),
+    [
+        ("us-chicago-1", "https://inference.generativeai.us-chicago-1.oci.oraclecloud.com/openai/v1"),
+        ("eu-frankfurt-2", "https://inference.generativeai.eu-frankfurt-2.oci.oraclecloud.eu/openai/v1"),
+        ("us-langley-1", "https://inference.generativeai.us-langley-1.oci.oraclegovcloud.com/openai/v1"),
+        ("ORD", "https://inference.generativeai.us-chicago-1.oci.oraclecloud.com/openai/v1"),
+    ],
+)
+def test_region_base_url_uses_the_realm_domain(region: str, expected: str) -> None:
+    assert region_base_url(region) == expected
+    assert is_oci_service_host(expected.split("/")[2])
+
+
+def test_actions_api_path_and_unknown_region() -> None:
+    assert region_base_url("us-chicago-1", "actions").endswith("/20231130/actions/v1")
+    with pytest.raises(ConfigurationError, match="mars-north-1"):
+        region_base_url("mars-north-1")
