@@ -12,7 +12,8 @@ credentials once, re-signs with a fresh date and retries once.
 from __future__ import annotations
 
 import importlib
-from collections.abc import AsyncGenerator, Generator, Iterable
+import json
+from collections.abc import AsyncGenerator, Generator, Iterable, Mapping
 from typing import Any
 
 from .credentials import (
@@ -51,6 +52,23 @@ def _request_is_allowed(policy: HostPolicy, request: Any) -> bool:
     url = request.url
     scheme = url.scheme
     return policy.allows(scheme, url.host, url.port or _DEFAULT_PORTS.get(scheme))
+
+
+def _rewrite_model(request: Any, model_map: Mapping[str, str]) -> Any:
+    """The request with its JSON ``model`` mapped (``OCI_OPENAI_MODEL_MAP``), or itself."""
+    if not model_map or "json" not in request.headers.get("content-type", ""):
+        return request
+    try:
+        body = json.loads(request.content)
+    except ValueError:
+        return request
+    if not isinstance(body, dict) or body.get("model") not in model_map:
+        return request
+    body["model"] = model_map[body["model"]]
+    headers = request.headers.copy()
+    headers.pop("content-length", None)
+    content = json.dumps(body, separators=(",", ":")).encode()
+    return type(request)(request.method, request.url, headers=headers, content=content, extensions=request.extensions)
 
 
 def _sign(request: Any, key: SigningKey, *, fresh_date: bool) -> None:
@@ -92,11 +110,13 @@ class OciAuth(_HttpxAuth):  # type: ignore[misc]
         policy: HostPolicy | None = None,
         delegate: Any = None,
         retry_on_401: bool = True,
+        model_map: Mapping[str, str] | None = None,
     ) -> None:
         self.credentials = credentials
         self.policy = (policy or HostPolicy()).with_hosts(hosts)
         self.delegate = delegate
         self.retry_on_401 = retry_on_401
+        self.model_map = dict(model_map or {})
 
     def trusting(self, hosts: Iterable[str | HostPattern]) -> OciAuth:
         """A view of this auth that also signs ``hosts``, sharing its credentials."""
@@ -118,6 +138,7 @@ class OciAuth(_HttpxAuth):  # type: ignore[misc]
                 yield request
             return
         request.read()
+        request = _rewrite_model(request, self.model_map)
         key = self.credentials.get()
         _sign(request, key, fresh_date=False)
         response = yield request
@@ -140,6 +161,7 @@ class OciAuth(_HttpxAuth):  # type: ignore[misc]
                 except StopAsyncIteration:
                     return
         await request.aread()
+        request = _rewrite_model(request, self.model_map)
         if self.credentials.needs_reload():
             key = await _in_thread(self.credentials.get)
         else:

@@ -224,8 +224,8 @@ def region_base_url(region: str, api: str = "openai") -> str:
     realm = table.region_realms.get(name)
     if realm is None:
         raise ConfigurationError(
-            f"region {region!r} is not an OCI region the oci SDK knows; use a name such as us-chicago-1 "
-            "or pass base_url= explicitly"
+            f"region {region!r} (region= or OCI_OPENAI_REGION) is not an OCI region the oci SDK knows; "
+            "use a name such as us-chicago-1, or pass base_url= explicitly"
         )
     if api not in API_PATHS:
         raise ConfigurationError(f"api {api!r} is not one of {', '.join(sorted(API_PATHS))}")

@@ -1,22 +1,144 @@
 """The environment contract: every variable the package reads, parsed in one place.
 
-Each variable is a documented constant. Parsing fails with a :class:`ConfigurationError`
-that names the variable and the fix; nothing here reads files or imports heavy modules.
+Each variable is a documented constant. :func:`load_settings` turns the environment
+into one frozen :class:`Settings`, or fails with a :class:`ConfigurationError` that names
+the variable and the fix. Nothing here reads files or imports heavy modules.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 
-from .hosts import HostPattern, parse_host_list
+from .errors import ConfigurationError
+from .hosts import HostPattern, parse_host_list, region_base_url
+from .oci_config import DEFAULT_CONFIG_FILE, DEFAULT_PROFILE
 
+#: Switches the zero-code shim on and picks the principal kind; unset or empty: off.
+OCI_OPENAI_AUTH = "OCI_OPENAI_AUTH"
+#: Config profile (else ``OCI_CLI_PROFILE``, else ``DEFAULT``).
+OCI_OPENAI_PROFILE = "OCI_OPENAI_PROFILE"
+#: Config file (else ``OCI_CLI_CONFIG_FILE``, else ``OCI_CONFIG_FILE``, else ``~/.oci/config``).
+OCI_OPENAI_CONFIG_FILE = "OCI_OPENAI_CONFIG_FILE"
+#: Compartment OCID sent to Generative AI hosts (else ``OCI_COMPARTMENT_ID``).
+OCI_OPENAI_COMPARTMENT_ID = "OCI_OPENAI_COMPARTMENT_ID"
+#: Conversation store OCID, sent as ``opc-conversation-store-id``.
+OCI_OPENAI_CONVERSATION_STORE_ID = "OCI_OPENAI_CONVERSATION_STORE_ID"
+#: Region whose Generative AI endpoint a client with no base URL at all is pointed at.
+OCI_OPENAI_REGION = "OCI_OPENAI_REGION"
 #: Extra hosts to sign besides OCI's service hosts: ``host``, ``host:port`` or ``*.suffix``,
 #: comma-separated. Plain http is allowed only for loopback names.
 OCI_OPENAI_HOSTS = "OCI_OPENAI_HOSTS"
+#: ``legacy=oci,...``: rewrite the ``model`` of JSON bodies bound for OCI hosts.
+OCI_OPENAI_MODEL_MAP = "OCI_OPENAI_MODEL_MAP"
+#: Instance principal federation endpoint (else the SDK finds it from instance metadata).
+OCI_OPENAI_FEDERATION_ENDPOINT = "OCI_OPENAI_FEDERATION_ENDPOINT"
+#: Workload identity: the Kubernetes service-account token file.
+OCI_OPENAI_SERVICE_ACCOUNT_TOKEN_PATH = "OCI_OPENAI_SERVICE_ACCOUNT_TOKEN_PATH"
+
+#: Accepted values of ``OCI_OPENAI_AUTH`` (aliases included) -> canonical kind.
+AUTH_KINDS = {
+    "user_principal": "user_principal",
+    "api_key": "user_principal",
+    "session": "session",
+    "security_token": "session",
+    "instance_principal": "instance_principal",
+    "resource_principal": "resource_principal",
+    "workload_identity": "workload_identity",
+    "oke_workload_identity": "workload_identity",
+}
+_OCID = re.compile(r"ocid1\.[a-z0-9_-]+\.[a-z0-9_-]*\.[a-z0-9_-]*\.[A-Za-z0-9._-]+\Z")
+
+
+def _first(env: Mapping[str, str], *names: str) -> tuple[str, str] | None:
+    for name in names:
+        value = env.get(name, "").strip()
+        if value:
+            return name, value
+    return None
+
+
+def shim_requested(environ: Mapping[str, str] | None = None) -> bool:
+    """True when ``OCI_OPENAI_AUTH`` is set to something (the shim should install)."""
+    env = os.environ if environ is None else environ
+    return bool(env.get(OCI_OPENAI_AUTH, "").strip())
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The resolved zero-code configuration."""
+
+    auth_kind: str
+    profile: str = DEFAULT_PROFILE
+    config_file: str = DEFAULT_CONFIG_FILE
+    compartment_id: str | None = None
+    conversation_store_id: str | None = None
+    region: str | None = None
+    hosts: tuple[HostPattern, ...] = ()
+    model_map: dict[str, str] = field(default_factory=dict)
+    federation_endpoint: str | None = None
+    service_account_token_path: str | None = None
+
+    @property
+    def region_base_url(self) -> str | None:
+        return region_base_url(self.region) if self.region else None
+
+
+def parse_auth_kind(value: str, *, source: str = OCI_OPENAI_AUTH) -> str:
+    kind = AUTH_KINDS.get(value.strip().lower())
+    if kind is None:
+        raise ConfigurationError(f"{source}={value.strip()!r} is not an auth kind; use one of {', '.join(AUTH_KINDS)}")
+    return kind
+
+
+def parse_compartment(value: str, *, source: str) -> str:
+    if not _OCID.match(value.strip()):
+        raise ConfigurationError(f"{source} is not an OCID; set it to the compartment OCID (ocid1.compartment.oc1..)")
+    return value.strip()
+
+
+def parse_model_map(text: str, *, source: str = OCI_OPENAI_MODEL_MAP) -> dict[str, str]:
+    mapping: dict[str, str] = {}
+    for item in text.split(","):
+        if not item.strip():
+            continue
+        legacy, sep, target = item.partition("=")
+        if not sep or not legacy.strip() or not target.strip():
+            raise ConfigurationError(f"{source}: {item.strip()!r} is not legacy=oci; write e.g. gpt-4o=openai.gpt-4o")
+        mapping[legacy.strip()] = target.strip()
+    return mapping
 
 
 def extra_hosts_from_env(environ: Mapping[str, str] | None = None) -> tuple[HostPattern, ...]:
     """The host patterns of ``OCI_OPENAI_HOSTS`` (empty when unset)."""
     env = os.environ if environ is None else environ
     return parse_host_list(env.get(OCI_OPENAI_HOSTS, ""), source=OCI_OPENAI_HOSTS)
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read the whole environment contract; raise one clear error for the first problem."""
+    env = os.environ if environ is None else environ
+    raw_kind = env.get(OCI_OPENAI_AUTH, "")
+    if not raw_kind.strip():
+        raise ConfigurationError(f"{OCI_OPENAI_AUTH} is not set; set it to one of {', '.join(AUTH_KINDS)}")
+    profile = _first(env, OCI_OPENAI_PROFILE, "OCI_CLI_PROFILE")
+    config = _first(env, OCI_OPENAI_CONFIG_FILE, "OCI_CLI_CONFIG_FILE", "OCI_CONFIG_FILE")
+    compartment = _first(env, OCI_OPENAI_COMPARTMENT_ID, "OCI_COMPARTMENT_ID")
+    region = _first(env, OCI_OPENAI_REGION)
+    if region:
+        region_base_url(region[1])  # an unknown region fails here, naming itself
+    settings = Settings(
+        auth_kind=parse_auth_kind(raw_kind),
+        profile=profile[1] if profile else DEFAULT_PROFILE,
+        config_file=config[1] if config else DEFAULT_CONFIG_FILE,
+        compartment_id=parse_compartment(compartment[1], source=compartment[0]) if compartment else None,
+        conversation_store_id=env.get(OCI_OPENAI_CONVERSATION_STORE_ID, "").strip() or None,
+        region=region[1] if region else None,
+        hosts=extra_hosts_from_env(env),
+        model_map=parse_model_map(env.get(OCI_OPENAI_MODEL_MAP, "")),
+        federation_endpoint=env.get(OCI_OPENAI_FEDERATION_ENDPOINT, "").strip() or None,
+        service_account_token_path=env.get(OCI_OPENAI_SERVICE_ACCOUNT_TOKEN_PATH, "").strip() or None,
+    )
+    return settings
