@@ -73,3 +73,27 @@ def install() -> None:
         _apply()
     else:
         sys.meta_path.insert(0, _PatchAfterImport())
+
+
+def chain_next_sitecustomize(this_file: str) -> None:
+    """Import the ``sitecustomize`` that ours hides, if one exists further on sys.path.
+
+    Python imports only the first ``sitecustomize`` it finds; an image or virtualenv may
+    already have one, and it must keep running.
+    """
+    import importlib
+
+    here = os.path.dirname(os.path.abspath(this_file))
+    ours = sys.modules.pop("sitecustomize", None)
+    saved = list(sys.path)
+    sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != here]
+    try:
+        importlib.import_module("sitecustomize")
+    except ImportError:
+        pass
+    except Exception as error:  # noqa: BLE001 - their sitecustomize failing must not stop ours
+        logger.warning("oci_openai_patch: the next sitecustomize failed: %s", error)
+    finally:
+        sys.path[:] = saved
+        if ours is not None:
+            sys.modules["sitecustomize"] = ours

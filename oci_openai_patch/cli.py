@@ -1,62 +1,174 @@
-"""The ``oci-openai-patch`` command.
+"""The ``oci-openai-patch`` command: ``run``, ``doctor`` and ``demo``.
 
-``demo`` starts the embedded OCI endpoint on loopback, writes a throwaway API-key
-profile, and runs openai calls through it, printing each reply and what the endpoint
-verified. Nothing leaves the machine.
+``run -- CMD`` starts any program with the shim on (through a ``sitecustomize`` on
+PYTHONPATH, so it works where .pth files are not read). ``doctor`` prints the resolved
+configuration, secrets redacted, and signs a request dry. ``demo`` runs an unmodified
+openai program, with only environment variables set, against the embedded endpoint.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import subprocess
 import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .errors import OciOpenAIError
+from .credentials import redact_key_id
+from .errors import ConfigurationError, OciOpenAIError
+
+if TYPE_CHECKING:
+    from .testing import OciTestEndpoint
+
+
+DEMO_PROGRAM = """\
+# An unmodified openai program: no oci_openai_patch import, no OCI code.
+import asyncio
+import openai
+from openai import AsyncOpenAI, OpenAI
+
+client = OpenAI()
+reply = client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "Say hello from OCI."}])
+print("chat reply:", reply.choices[0].message.content)
+stream = client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "stream"}], stream=True)
+print("streamed reply:", "".join(c.choices[0].delta.content or "" for c in stream if c.choices))
+print("responses reply:", client.responses.create(model="gpt-4o", input="a story").output_text)
+print("embedding length:", len(client.embeddings.create(model="text-embedding-3-small", input="x").data[0].embedding))
+async_client = AsyncOpenAI()
+reply = asyncio.run(async_client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "a"}]))
+print("async reply:", reply.choices[0].message.content)
+"""
 
 
 def _demo(_: argparse.Namespace) -> int:
-    from .auth import OciUserPrincipalAuth
-    from .clients import OciOpenAI
     from .testing import OciTestEndpoint, make_api_key_profile
 
     with tempfile.TemporaryDirectory(prefix="oci-openai-demo-") as directory, OciTestEndpoint() as endpoint:
         profile = make_api_key_profile(Path(directory), endpoint.verifier)
-        print(f"embedded OCI endpoint: {endpoint.base_url}")
-        print(f"throwaway API-key profile: {profile.config_file} [DEFAULT]")
-        auth = OciUserPrincipalAuth(config_file=profile.config_file, hosts=[endpoint.host])
-        client = OciOpenAI(auth=auth, base_url=endpoint.base_url, compartment_id="ocid1.compartment.oc1..demo")
-        reply = client.chat.completions.create(
-            model="openai.gpt-oss-120b", messages=[{"role": "user", "content": "Say hello from OCI."}]
-        )
-        print(f"chat reply: {reply.choices[0].message.content}")
-        stream = client.chat.completions.create(
-            model="openai.gpt-oss-120b", messages=[{"role": "user", "content": "stream please"}], stream=True
-        )
-        text = "".join(chunk.choices[0].delta.content or "" for chunk in stream if chunk.choices)
-        print(f"streamed reply: {text}")
+        program = Path(directory) / "app.py"
+        program.write_text(DEMO_PROGRAM, encoding="utf-8")
+        env = {
+            "OCI_OPENAI_AUTH": "user_principal",
+            "OCI_OPENAI_CONFIG_FILE": profile.config_file,
+            "OCI_OPENAI_HOSTS": endpoint.host,
+            "OCI_OPENAI_COMPARTMENT_ID": "ocid1.compartment.oc1..demo",
+            "OCI_OPENAI_MODEL_MAP": "gpt-4o=openai.gpt-oss-120b",
+            "OPENAI_BASE_URL": endpoint.base_url,
+        }
+        print(f"embedded OCI endpoint: {endpoint.base_url} (verifies every signature with the public key)")
+        print("running an unmodified openai program with only these environment variables set:")
+        for name, value in env.items():
+            print(f"  {name}={value}")
+        child_env = {k: v for k, v in os.environ.items() if not k.startswith(("OCI_", "OPENAI_"))}
+        child_env.update(env)
+        child_env["OCI_METADATA_BASE_URL"] = "http://127.0.0.1:9/opc/v2"
+        result = subprocess.run([sys.executable, str(program)], env=child_env, check=False)
+        if result.returncode != 0:
+            print(f"demo: the program exited with {result.returncode}")
+            return 1
         return _report(endpoint)
 
 
-def _report(endpoint: object) -> int:
-    from .testing import OciTestEndpoint
-
-    assert isinstance(endpoint, OciTestEndpoint)
+def _report(endpoint: OciTestEndpoint) -> int:
     for request in endpoint.requests:
         status = "signature verified" if request.verified else f"REJECTED ({request.reason})"
-        print(f"endpoint: {request.method} {request.target}: {status}, keyId {request.key_id}")
+        model = (request.json() or {}).get("model") if request.body else None
+        suffix = f", model {model}" if model else ""
+        print(
+            f"endpoint: {request.method} {request.target}: {status}, keyId {redact_key_id(request.key_id or '-')}{suffix}"
+        )
     ok = bool(endpoint.requests) and all(r.verified for r in endpoint.requests)
     print("demo: every request was signed and verified" if ok else "demo: FAILED")
     return 0 if ok else 1
 
 
+def _run(args: argparse.Namespace) -> int:
+    command = list(args.command)
+    if command and command[0] == "--":
+        command = command[1:]
+    if not command:
+        raise ConfigurationError("oci-openai-patch run needs a command: oci-openai-patch run -- python app.py")
+    env = dict(os.environ)
+    if args.auth:
+        env["OCI_OPENAI_AUTH"] = args.auth
+    if not env.get("OCI_OPENAI_AUTH", "").strip():
+        raise ConfigurationError(
+            "OCI_OPENAI_AUTH is not set; export it or pass --auth (e.g. --auth instance_principal)"
+        )
+    from .settings import parse_auth_kind
+
+    parse_auth_kind(env["OCI_OPENAI_AUTH"])
+    shim_dir = str(Path(__file__).parent / "_sitecustomize")
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (shim_dir, env.get("PYTHONPATH", "")) if p)
+    try:
+        os.execvpe(command[0], command, env)
+    except OSError as error:
+        raise ConfigurationError(f"cannot run {command[0]!r}: {error.strerror}") from None
+    return 1  # pragma: no cover - execvpe does not return
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    from .hosts import HostPolicy
+    from .patch import auth_from_settings
+    from .settings import load_settings
+    from .signing import sign_request
+
+    settings = load_settings()
+    print(f"auth: {settings.auth_kind}")
+    if settings.auth_kind in ("user_principal", "session"):
+        print(f"config file: {settings.config_file}")
+        print(f"profile: {settings.profile}")
+    print(f"region: {settings.region or '-'}")
+    print(f"compartment: {settings.compartment_id or '-'}")
+    print(f"extra hosts: {', '.join(p.host + (f':{p.port}' if p.port else '') for p in settings.hosts) or '-'}")
+    auth = auth_from_settings(settings)
+    for name, value in auth.credentials.describe().items():
+        if name != "auth":
+            print(f"{name.replace('_', ' ')}: {value}")
+    url = args.url or os.environ.get("OPENAI_BASE_URL") or settings.region_base_url
+    if url:
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(url)
+        policy = HostPolicy(extra=settings.hosts)
+        signed = policy.allows(
+            parts.scheme, parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
+        )
+        print(f"url: {url}: {'an OCI host, requests will be signed' if signed else 'NOT an OCI host, left unsigned'}")
+        if not signed:
+            print("doctor: the URL is not an OCI service host; add it to OCI_OPENAI_HOSTS if it is a private endpoint")
+            return 1
+    key = auth.credentials.get()
+    sign_request(
+        method="GET",
+        target="/openai/v1/models",
+        host="example.invalid",
+        headers={},
+        body=b"",
+        key_id=key.key_id,
+        private_key=key.private_key,
+    )
+    print("dry signing: ok")
+    print("doctor: usable")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="oci-openai-patch", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("demo", help="sign openai calls against the embedded local OCI endpoint").set_defaults(
+    commands.add_parser("demo", help="an unmodified openai program signing against the embedded endpoint").set_defaults(
         handler=_demo
     )
+    run = commands.add_parser("run", help="run a command with the shim on: oci-openai-patch run -- python app.py")
+    run.add_argument("--auth", help="set OCI_OPENAI_AUTH for the command (e.g. instance_principal)")
+    run.add_argument("command", nargs=argparse.REMAINDER, help="the command and its arguments")
+    run.set_defaults(handler=_run)
+    doctor = commands.add_parser("doctor", help="show the resolved configuration and try a dry signing")
+    doctor.add_argument("--url", help="a base URL to check (default: OPENAI_BASE_URL or the region's endpoint)")
+    doctor.set_defaults(handler=_doctor)
     args = parser.parse_args(argv)
     try:
         code: int = args.handler(args)

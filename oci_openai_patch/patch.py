@@ -207,7 +207,7 @@ def patch(
         cls = getattr(openai, name)
         if not _is_patched(cls):
             wrapper = wrapt.FunctionWrapper(cls.__dict__["__init__"], _init_wrapper)
-            wrapper._self_oci_openai_patch = True
+            wrapper._self_oci_openai_patch = True  # type: ignore[attr-defined]
             cls.__init__ = wrapper
     _module_client_api_key()
 
@@ -257,7 +257,7 @@ def unpatch() -> None:
         if _is_patched(cls):
             cls.__init__ = cls.__dict__["__init__"].__wrapped__
     if getattr(openai, "api_key", None) == PLACEHOLDER_API_KEY:
-        openai.api_key = None
+        setattr(openai, "api_key", None)  # noqa: B010 - a module attribute mypy does not see
 
 
 def is_patched() -> bool:
