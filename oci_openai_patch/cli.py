@@ -77,9 +77,8 @@ def _report(endpoint: OciTestEndpoint) -> int:
         status = "signature verified" if request.verified else f"REJECTED ({request.reason})"
         model = (request.json() or {}).get("model") if request.body else None
         suffix = f", model {model}" if model else ""
-        print(
-            f"endpoint: {request.method} {request.target}: {status}, keyId {redact_key_id(request.key_id or '-')}{suffix}"
-        )
+        key_id = redact_key_id(request.key_id or "-")
+        print(f"endpoint: {request.method} {request.target}: {status}, keyId {key_id}{suffix}")
     ok = bool(endpoint.requests) and all(r.verified for r in endpoint.requests)
     print("demo: every request was signed and verified" if ok else "demo: FAILED")
     return 0 if ok else 1

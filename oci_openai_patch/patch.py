@@ -202,7 +202,7 @@ def patch(
     except ConfigurationError as error:
         if not _defer_errors:
             raise
-        _state = _PatchState(auth_factory=lambda: None, policy=HostPolicy(), error=error)
+        _state = _PatchState(auth_factory=lambda: None, policy=_policy_despite(error), error=error)
     for name in _TARGETS:
         cls = getattr(openai, name)
         if not _is_patched(cls):
@@ -210,6 +210,17 @@ def patch(
             wrapper._self_oci_openai_patch = True  # type: ignore[attr-defined]
             cls.__init__ = wrapper
     _module_client_api_key()
+
+
+def _policy_despite(error: ConfigurationError) -> HostPolicy:
+    """The hosts to treat as OCI when the configuration is broken, so the error is raised
+    for exactly the clients it concerns."""
+    from .settings import extra_hosts_from_env
+
+    try:
+        return HostPolicy(extra=extra_hosts_from_env())
+    except ConfigurationError:
+        return HostPolicy()
 
 
 def _build_state(
