@@ -14,9 +14,7 @@ from urllib.parse import urlsplit
 
 from .auth import OciAuth
 from .errors import ConfigurationError
-from .hosts import HostPattern
-
-_DEFAULT_PORTS = {"https": 443, "http": 80}
+from .hosts import DEFAULT_PORTS, HostPattern
 
 
 def url_host_pattern(url: str) -> HostPattern | None:
@@ -24,7 +22,7 @@ def url_host_pattern(url: str) -> HostPattern | None:
     parts = urlsplit(str(url))
     if not parts.hostname:
         return None
-    port = parts.port or _DEFAULT_PORTS.get(parts.scheme.lower())
+    port = parts.port or DEFAULT_PORTS.get(parts.scheme.lower())
     return HostPattern(host=parts.hostname.lower().rstrip("."), port=port)
 
 

@@ -29,7 +29,6 @@ from .hosts import HostPattern, HostPolicy
 from .oci_config import DEFAULT_CONFIG_FILE, DEFAULT_PROFILE
 from .signing import STRIPPED_HEADERS, sign_request
 
-_DEFAULT_PORTS = {"https": 443, "http": 80}
 _KEPT_HEADERS = ("date", "content-type", "content-length", "x-content-sha256")
 
 
@@ -46,12 +45,6 @@ def _auth_base_classes() -> tuple[type, ...]:
 
 
 _HttpxAuth: Any = type("_HttpxAuth", _auth_base_classes(), {"__module__": __name__})
-
-
-def _request_is_allowed(policy: HostPolicy, request: Any) -> bool:
-    url = request.url
-    scheme = url.scheme
-    return policy.allows(scheme, url.host, url.port or _DEFAULT_PORTS.get(scheme))
 
 
 def _rewrite_model(request: Any, model_map: Mapping[str, str]) -> Any:
@@ -127,11 +120,10 @@ class OciAuth(_HttpxAuth):  # type: ignore[misc]
 
     def signs(self, url: Any) -> bool:
         """Whether a request to ``url`` (an httpx/httpx2 URL) would be signed."""
-        scheme = url.scheme
-        return self.policy.allows(scheme, url.host, url.port or _DEFAULT_PORTS.get(scheme))
+        return self.policy.allows(url.scheme, url.host, url.port)
 
     def sync_auth_flow(self, request: Any) -> Generator[Any, Any, None]:
-        if not _request_is_allowed(self.policy, request):
+        if not self.signs(request.url):
             if self.delegate is not None:
                 yield from self.delegate.sync_auth_flow(request)
             else:
@@ -148,7 +140,7 @@ class OciAuth(_HttpxAuth):  # type: ignore[misc]
             yield request
 
     async def async_auth_flow(self, request: Any) -> AsyncGenerator[Any, Any]:
-        if not _request_is_allowed(self.policy, request):
+        if not self.signs(request.url):
             if self.delegate is None:
                 yield request
                 return

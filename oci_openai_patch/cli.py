@@ -129,13 +129,7 @@ def _doctor(args: argparse.Namespace) -> int:
             print(f"{name.replace('_', ' ')}: {value}")
     url = args.url or os.environ.get("OPENAI_BASE_URL") or settings.region_base_url
     if url:
-        from urllib.parse import urlsplit
-
-        parts = urlsplit(url)
-        policy = HostPolicy(extra=settings.hosts)
-        signed = policy.allows(
-            parts.scheme, parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
-        )
+        signed = HostPolicy(extra=settings.hosts).allows_url(url)
         print(f"url: {url}: {'an OCI host, requests will be signed' if signed else 'NOT an OCI host, left unsigned'}")
         if not signed:
             print("doctor: the URL is not an OCI service host; add it to OCI_OPENAI_HOSTS if it is a private endpoint")

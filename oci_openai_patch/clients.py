@@ -11,27 +11,14 @@ from __future__ import annotations
 
 import contextvars
 from typing import Any
-from urllib.parse import urlsplit
 
 import openai
 
 from .attach import attach_auth
 from .auth import OciAuth
 from .errors import ConfigurationError
-from .hosts import is_genai_host, region_base_url
-
-#: Sent instead of an OpenAI key, which openai requires; the auth removes it before signing.
-PLACEHOLDER_API_KEY = "oci-iam-request-signing"
-COMPARTMENT_HEADERS = ("CompartmentId", "opc-compartment-id")
-CONVERSATION_STORE_HEADER = "opc-conversation-store-id"
-
-
-def oci_headers(compartment_id: str | None, conversation_store_id: str | None) -> dict[str, str]:
-    """The OCI request headers for a compartment and a conversation store."""
-    headers = {name: compartment_id for name in COMPARTMENT_HEADERS} if compartment_id else {}
-    if conversation_store_id:
-        headers[CONVERSATION_STORE_HEADER] = conversation_store_id
-    return headers
+from .hosts import region_base_url
+from .request_headers import PLACEHOLDER_API_KEY, client_headers, oci_headers
 
 
 def _resolve(
@@ -54,14 +41,14 @@ def _resolve(
             raise ConfigurationError("pass base_url= (the OCI endpoint) or region= (such as us-chicago-1)")
         base_url = region_base_url(region, api)
     base_url = str(base_url)
-    headers = {**oci_headers(compartment_id, conversation_store_id), **dict(kwargs.pop("default_headers", None) or {})}
-    host = urlsplit(base_url).hostname or ""
-    if is_genai_host(host) and not any(name in headers for name in COMPARTMENT_HEADERS):
-        raise ConfigurationError(
-            "compartment_id= is required for OCI Generative AI endpoints; pass the compartment OCID "
-            "(ocid1.compartment.oc1..)"
-        )
-    kwargs["default_headers"] = headers
+    kwargs["default_headers"] = client_headers(
+        base_url,
+        kwargs.pop("default_headers", None),
+        compartment_id,
+        conversation_store_id,
+        missing_compartment="compartment_id= is required for OCI Generative AI endpoints; "
+        "pass the compartment OCID (ocid1.compartment.oc1..)",
+    )
     kwargs["base_url"] = base_url
     if kwargs.get("api_key") is None:
         kwargs["api_key"] = PLACEHOLDER_API_KEY

@@ -16,6 +16,7 @@ import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from .errors import ConfigurationError
 
@@ -25,6 +26,7 @@ OPENAI_API_PATH = "/openai/v1"
 ACTIONS_API_PATH = "/20231130/actions/v1"
 API_PATHS = {"openai": OPENAI_API_PATH, "actions": ACTIONS_API_PATH}
 
+DEFAULT_PORTS = {"https": 443, "http": 80}
 _LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
 _REGION = r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*-[0-9]+"
 
@@ -202,8 +204,10 @@ class HostPolicy:
         return HostPolicy(extra=tuple(dict.fromkeys(self.extra + added)))
 
     def allows(self, scheme: str, host: str, port: int | None) -> bool:
+        """``port`` None means the scheme's default port."""
         scheme = scheme.lower()
         host = _normalise_host(host)
+        port = port or DEFAULT_PORTS.get(scheme)
         if scheme not in ("https", "http"):
             return False
         if scheme == "https" and is_oci_service_host(host):
@@ -211,6 +215,11 @@ class HostPolicy:
         if scheme == "http" and not is_loopback_host(host):
             return False
         return any(pattern.matches(host, port) for pattern in self.extra)
+
+    def allows_url(self, url: str) -> bool:
+        """:meth:`allows` for a URL string (a client's base URL)."""
+        parts = urlsplit(url)
+        return bool(parts.hostname) and self.allows(parts.scheme, parts.hostname or "", parts.port)
 
 
 def region_base_url(region: str, api: str = "openai") -> str:

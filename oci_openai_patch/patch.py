@@ -21,16 +21,14 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 from .errors import ConfigurationError, OciOpenAIError
-from .hosts import HostPolicy, is_genai_host, parse_host_list
+from .hosts import HostPolicy, parse_host_list
+from .request_headers import PLACEHOLDER_API_KEY, client_headers
 from .settings import Settings, load_settings
 
 logger = logging.getLogger("oci_openai_patch")
 
-PLACEHOLDER_API_KEY = "oci-iam-request-signing"
-_DEFAULT_PORTS = {"https": 443, "http": 80}
 _TARGETS = ("OpenAI", "AsyncOpenAI")
 
 
@@ -54,8 +52,8 @@ class _PatchState:
             raise self.error
         with self._lock:
             if self._auth is None:
-                auth = self.auth_factory()
-                auth.policy = auth.policy.with_hosts(self.policy.extra)
+                # A view, so an auth the caller passed to patch() is not changed.
+                auth = self.auth_factory().trusting(self.policy.extra)
                 if self.model_map:
                     auth.model_map = dict(self.model_map)
                 self._auth = auth
@@ -111,29 +109,17 @@ def _is_not_given(value: Any) -> bool:
     return type(value).__name__ in ("NotGiven", "Omit")
 
 
-def _targets_oci(state: _PatchState, base_url: str) -> bool:
-    parts = urlsplit(base_url)
-    scheme = parts.scheme.lower()
-    return bool(parts.hostname) and state.policy.allows(
-        scheme, parts.hostname or "", parts.port or _DEFAULT_PORTS.get(scheme)
-    )
-
-
 def _prepare_kwargs(state: _PatchState, base_url: str, kwargs: dict[str, Any]) -> None:
     if kwargs.get("api_key") is None and not os.environ.get("OPENAI_API_KEY"):
         kwargs["api_key"] = PLACEHOLDER_API_KEY
-    headers = dict(kwargs.get("default_headers") or {})
-    host = urlsplit(base_url).hostname or ""
-    if state.compartment_id:
-        for name in ("CompartmentId", "opc-compartment-id"):
-            headers.setdefault(name, state.compartment_id)
-    elif is_genai_host(host) and not any(n.lower() in ("compartmentid", "opc-compartment-id") for n in headers):
-        raise ConfigurationError(
-            "OCI_OPENAI_COMPARTMENT_ID is not set; OCI Generative AI needs the compartment OCID "
-            "(ocid1.compartment.oc1..): export OCI_OPENAI_COMPARTMENT_ID=<compartment OCID>"
-        )
-    if state.conversation_store_id:
-        headers.setdefault("opc-conversation-store-id", state.conversation_store_id)
+    headers = client_headers(
+        base_url,
+        kwargs.get("default_headers"),
+        state.compartment_id,
+        state.conversation_store_id,
+        missing_compartment="OCI_OPENAI_COMPARTMENT_ID is not set; OCI Generative AI needs the compartment OCID "
+        "(ocid1.compartment.oc1..): export OCI_OPENAI_COMPARTMENT_ID=<compartment OCID>",
+    )
     if headers:
         kwargs["default_headers"] = headers
 
@@ -146,7 +132,7 @@ def _init_wrapper(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, .
         if _is_skipped(instance) or kwargs.get("provider") is not None:
             return wrapped(*args, **kwargs)
         base_url = _resolve_base_url(state, kwargs)
-        if base_url is None or not _targets_oci(state, base_url):
+        if base_url is None or not state.policy.allows_url(base_url):
             return wrapped(*args, **kwargs)
     except OciOpenAIError:
         raise
