@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigurationError, CredentialsError
+from .key_cache import install_for_oci_sdk
 from .oci_config import (
     DEFAULT_CONFIG_FILE,
     DEFAULT_PROFILE,
@@ -191,38 +192,104 @@ class SessionCredentials(CredentialsProvider):
         )
 
 
+#: How long a security-token principal may take to obtain a token before failing
+#: (``OCI_OPENAI_AUTH_TIMEOUT`` or ``timeout=``); the SDK alone retries for minutes.
+DEFAULT_TOKEN_TIMEOUT_SECONDS = 30.0
+
+
+def token_timeout(timeout: float | None) -> float:
+    """``timeout`` if given, else ``OCI_OPENAI_AUTH_TIMEOUT``, else 30 s."""
+    if timeout is not None:
+        if timeout <= 0:
+            raise ConfigurationError(f"timeout={timeout!r} must be a positive number of seconds")
+        return float(timeout)
+    from .settings import auth_timeout_from_env
+
+    return auth_timeout_from_env() or DEFAULT_TOKEN_TIMEOUT_SECONDS
+
+
+def _with_deadline(function: Callable[[], Any], timeout: float, describe_wait: Callable[[], str]) -> Any:
+    """Run ``function`` in a daemon thread and give up waiting after ``timeout`` seconds.
+
+    The SDK's identity clients retry unreachable endpoints for minutes without a word; a
+    thread cannot be killed, but the caller gets a clear error in bounded time while the
+    abandoned attempt ends on its own.
+    """
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["value"] = function()
+        except BaseException as error:  # noqa: BLE001 - handed to the waiting thread as is
+            outcome["error"] = error
+
+    worker = threading.Thread(target=run, name="oci-openai-patch-token", daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if worker.is_alive():
+        raise CredentialsError(
+            f"{describe_wait()} did not answer within {timeout:g} s; check that it is reachable from here, "
+            "or set OCI_OPENAI_AUTH_TIMEOUT to wait longer"
+        )
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("value")
+
+
+def _signer_key(signer: Any) -> tuple[str, Any]:
+    """The key id and session key an SDK signer holds now.
+
+    Instance-principal signers keep their token in their federation client and copy it
+    to themselves only when they sign; reading it there avoids a second federation.
+    """
+    federation: Any = getattr(signer, "federation_client", None)
+    container = getattr(federation, "security_token", None)
+    if container is not None:
+        return "ST$" + container.security_token, federation.session_key_supplier.get_key_pair()["private"]
+    return signer.api_key, signer.private_key
+
+
 class SdkSignerCredentials(CredentialsProvider):
     """A security-token principal whose tokens come from an ``oci`` SDK signer.
 
     The SDK signer does the federation (instance metadata, resource-principal tokens,
     the OKE proxymux); this provider reads its current key id and session key and asks
-    it to refresh when the token nears expiry or the server answers 401.
+    it to refresh when the token nears expiry or the server answers 401. Every call into
+    the SDK is bounded by ``timeout`` seconds.
     """
 
-    def __init__(self, kind: str, factory: Callable[[], Any]) -> None:
+    def __init__(
+        self,
+        kind: str,
+        factory: Callable[[], Any],
+        *,
+        timeout: float | None = None,
+        source: Callable[[], str] | None = None,
+    ) -> None:
         super().__init__()
         self.kind = kind
+        self.timeout = token_timeout(timeout)
         self._factory = factory
+        self._source = source or (lambda: f"the {kind} token service")
         self._signer: Any = None
         self._key = self._load(force=False)
 
+    def _fetch(self, force: bool) -> tuple[str, Any]:
+        if self._signer is None:
+            install_for_oci_sdk()
+            self._signer = self._factory()
+        elif force:
+            self._signer.refresh_security_token()
+        return _signer_key(self._signer)
+
     def _load(self, *, force: bool) -> SigningKey:
         try:
-            if self._signer is None:
-                self._signer = self._factory()
-            elif force:
-                self._signer.refresh_security_token()
-            signer = self._signer
-            if hasattr(signer, "get_security_token"):
-                signer.get_security_token()
-            if hasattr(signer, "_reset_signers"):
-                signer._reset_signers()
-            key_id, private_key = signer.api_key, signer.private_key
-        except ConfigurationError:
+            key_id, private_key = _with_deadline(lambda: self._fetch(force), self.timeout, self._source)
+        except (ConfigurationError, CredentialsError):
             raise
         except Exception as error:  # noqa: BLE001 - the SDK raises many types; all mean no token
             raise CredentialsError(
-                f"{self.kind}: could not obtain an OCI security token ({_describe(error)})"
+                f"{self.kind}: could not obtain an OCI security token from {self._source()} ({_describe(error)})"
             ) from None
         expires_at = jwt_expiry(key_id[3:]) if key_id.startswith("ST$") else None
         return SigningKey(key_id, private_key, expires_at, refresh_time(expires_at))
@@ -230,29 +297,61 @@ class SdkSignerCredentials(CredentialsProvider):
 
 def _describe(error: Exception) -> str:
     """A one-line reason for an SDK failure, without request details that may hold tokens."""
-    text = str(error).splitlines()[0] if str(error) else ""
-    if len(text) > 200 or "ST$" in text or "BEGIN" in text:
-        text = ""
+    status = getattr(error, "status", None)
+    if isinstance(status, int):  # oci.exceptions.ServiceError: keep status, code and message only
+        code, message = getattr(error, "code", None), str(getattr(error, "message", "") or "")
+        detail = f"HTTP {status}" + (f" {code}" if code else "")
+        return f"{detail}: {_safe_line(message)}" if _safe_line(message) else detail
+    text = _safe_line(str(error))
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
-def instance_principal(**kwargs: Any) -> SdkSignerCredentials:
-    """Instance principal: instance metadata (``OCI_METADATA_BASE_URL``) and X.509 federation."""
+def _safe_line(text: str) -> str:
+    """The first line of ``text``, or nothing when it is long or looks like it holds a secret."""
+    line = text.splitlines()[0] if text else ""
+    if len(line) > 200 or "ST$" in line or "BEGIN" in line or "Bearer" in line:
+        return ""
+    return line
+
+
+def instance_principal(*, timeout: float | None = None, **kwargs: Any) -> SdkSignerCredentials:
+    """Instance principal: instance metadata (``OCI_METADATA_BASE_URL``) and X.509 federation.
+
+    ``federation_endpoint`` defaults to ``OCI_OPENAI_FEDERATION_ENDPOINT``, else the SDK
+    derives it from the instance's region; other keyword arguments go to the SDK signer.
+    """
+    from .settings import OCI_OPENAI_FEDERATION_ENDPOINT
+
+    if not kwargs.get("federation_endpoint"):
+        from_env = os.environ.get(OCI_OPENAI_FEDERATION_ENDPOINT, "").strip()
+        if from_env:
+            kwargs["federation_endpoint"] = from_env
 
     def factory() -> Any:
         from oci.auth.signers import InstancePrincipalsSecurityTokenSigner
 
         return InstancePrincipalsSecurityTokenSigner(**kwargs)
 
-    return SdkSignerCredentials("instance_principal", factory)
+    def source() -> str:
+        metadata = os.environ.get("OCI_METADATA_BASE_URL", "").strip() or "http://169.254.169.254/opc/v2"
+        federation = kwargs.get("federation_endpoint") or "the region's federation endpoint"
+        return f"instance metadata ({metadata}) or {federation}"
+
+    return SdkSignerCredentials("instance_principal", factory, timeout=timeout, source=source)
 
 
-def resource_principal(**kwargs: Any) -> SdkSignerCredentials:
+def resource_principal(*, timeout: float | None = None, **kwargs: Any) -> SdkSignerCredentials:
     """Resource principal of any version the SDK supports (``OCI_RESOURCE_PRINCIPAL_VERSION``)."""
-    if not os.environ.get("OCI_RESOURCE_PRINCIPAL_VERSION"):
+    version = os.environ.get("OCI_RESOURCE_PRINCIPAL_VERSION", "").strip()
+    if not version:
         raise ConfigurationError(
             "OCI_RESOURCE_PRINCIPAL_VERSION is not set; resource principal auth runs inside OCI Functions, "
             "Data Science or another service that sets it"
+        )
+    if version == "2.2" and not os.environ.get("OCI_RESOURCE_PRINCIPAL_RPST", "").strip():
+        raise ConfigurationError(
+            "OCI_RESOURCE_PRINCIPAL_RPST is not set; resource principal 2.2 needs the session token "
+            "(or its file) and OCI_RESOURCE_PRINCIPAL_PRIVATE_PEM"
         )
 
     def factory() -> Any:
@@ -260,17 +359,41 @@ def resource_principal(**kwargs: Any) -> SdkSignerCredentials:
 
         return get_resource_principals_signer(**kwargs)
 
-    return SdkSignerCredentials("resource_principal", factory)
+    return SdkSignerCredentials(
+        "resource_principal",
+        factory,
+        timeout=timeout,
+        source=lambda: f"the resource principal {version} token source",
+    )
 
 
-def workload_identity(**kwargs: Any) -> SdkSignerCredentials:
-    """OKE workload identity: the service-account token exchanged at the proxymux."""
-    if not os.environ.get("KUBERNETES_SERVICE_HOST"):
+def workload_identity(
+    *, timeout: float | None = None, service_account_token_path: str | None = None, **kwargs: Any
+) -> SdkSignerCredentials:
+    """OKE workload identity: the service-account token exchanged at the proxymux.
+
+    ``service_account_token_path`` defaults to ``OCI_OPENAI_SERVICE_ACCOUNT_TOKEN_PATH``,
+    else the SDK's default (the pod's mounted service-account token).
+    """
+    from .settings import OCI_OPENAI_SERVICE_ACCOUNT_TOKEN_PATH
+
+    host = os.environ.get("KUBERNETES_SERVICE_HOST", "").strip()
+    if not host:
         raise ConfigurationError("KUBERNETES_SERVICE_HOST is not set; workload identity auth runs in an OKE pod")
+    path = service_account_token_path or os.environ.get(OCI_OPENAI_SERVICE_ACCOUNT_TOKEN_PATH, "").strip() or None
+    if path is not None:
+        if not os.path.isfile(path):
+            raise ConfigurationError(
+                f"service account token file {path} does not exist; "
+                f"set {OCI_OPENAI_SERVICE_ACCOUNT_TOKEN_PATH} to the pod's projected token file"
+            )
+        kwargs["service_account_token_path"] = path
 
     def factory() -> Any:
         from oci.auth.signers import get_oke_workload_identity_resource_principal_signer
 
         return get_oke_workload_identity_resource_principal_signer(**kwargs)
 
-    return SdkSignerCredentials("workload_identity", factory)
+    return SdkSignerCredentials(
+        "workload_identity", factory, timeout=timeout, source=lambda: f"the OKE proxymux at {host}:12250"
+    )

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .errors import ConfigurationError, CredentialsError
+from .key_cache import cached_private_key
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
@@ -99,7 +100,7 @@ def load_private_key(path: str, pass_phrase: str | None, *, source: str) -> RSAP
         ) from None
     password = pass_phrase.encode("utf-8") if pass_phrase else None
     try:
-        key = serialization.load_pem_private_key(data, password)
+        key = cached_private_key(data, password, serialization.load_pem_private_key)
     except TypeError:
         if password is None:
             raise ConfigurationError(

@@ -38,6 +38,9 @@ OCI_OPENAI_FEDERATION_ENDPOINT = "OCI_OPENAI_FEDERATION_ENDPOINT"
 #: Workload identity: the Kubernetes service-account token file.
 OCI_OPENAI_SERVICE_ACCOUNT_TOKEN_PATH = "OCI_OPENAI_SERVICE_ACCOUNT_TOKEN_PATH"
 
+#: Seconds a security-token principal may take to obtain a token before a clear error (default 30).
+OCI_OPENAI_AUTH_TIMEOUT = "OCI_OPENAI_AUTH_TIMEOUT"
+
 #: Accepted values of ``OCI_OPENAI_AUTH`` (aliases included) -> canonical kind.
 AUTH_KINDS = {
     "user_principal": "user_principal",
@@ -80,6 +83,7 @@ class Settings:
     model_map: dict[str, str] = field(default_factory=dict)
     federation_endpoint: str | None = None
     service_account_token_path: str | None = None
+    auth_timeout: float | None = None
 
     @property
     def region_base_url(self) -> str | None:
@@ -117,6 +121,21 @@ def extra_hosts_from_env(environ: Mapping[str, str] | None = None) -> tuple[Host
     return parse_host_list(env.get(OCI_OPENAI_HOSTS, ""), source=OCI_OPENAI_HOSTS)
 
 
+def auth_timeout_from_env(environ: Mapping[str, str] | None = None) -> float | None:
+    """``OCI_OPENAI_AUTH_TIMEOUT`` in seconds, or None when unset."""
+    env = os.environ if environ is None else environ
+    text = env.get(OCI_OPENAI_AUTH_TIMEOUT, "").strip()
+    if not text:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value > 0 or value == float("inf"):
+        raise ConfigurationError(f"{OCI_OPENAI_AUTH_TIMEOUT}={text!r} is not a number of seconds; set e.g. 30")
+    return value
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Read the whole environment contract; raise one clear error for the first problem."""
     env = os.environ if environ is None else environ
@@ -140,5 +159,6 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         model_map=parse_model_map(env.get(OCI_OPENAI_MODEL_MAP, "")),
         federation_endpoint=env.get(OCI_OPENAI_FEDERATION_ENDPOINT, "").strip() or None,
         service_account_token_path=env.get(OCI_OPENAI_SERVICE_ACCOUNT_TOKEN_PATH, "").strip() or None,
+        auth_timeout=auth_timeout_from_env(env),
     )
     return settings

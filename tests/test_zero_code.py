@@ -5,33 +5,24 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
+from fresh import ROOT, clean_env, run_program
 
 from oci_openai_patch.testing import ApiKeyProfile, OciTestEndpoint
 
-ROOT = Path(__file__).resolve().parents[1]
-
 
 def _env(endpoint: OciTestEndpoint, profile: ApiKeyProfile, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OCI_", "OPENAI_"))}
-    env.update(
+    return clean_env(
         OCI_OPENAI_AUTH="user_principal",
         OCI_OPENAI_CONFIG_FILE=profile.config_file,
         OCI_OPENAI_HOSTS=endpoint.host,
-        OCI_METADATA_BASE_URL="http://127.0.0.1:9/opc/v2",
+        **extra,
     )
-    env.update(extra)
-    return env
 
 
-def _run(code: str, env: dict[str, str], *args: str, cwd: Path | None = None) -> str:
-    command = [*args] if args else [sys.executable, "-c", textwrap.dedent(code)]
-    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, cwd=cwd)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return result.stdout
+_run = run_program
 
 
 APP = """

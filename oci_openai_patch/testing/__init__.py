@@ -1,27 +1,43 @@
-"""Offline testing for OCI-signed openai code: a verifying local endpoint and profiles.
+"""Offline testing for OCI-signed openai code: a verifying local endpoint, profiles and
+fake identity services.
 
 ``OciTestEndpoint`` is a loopback server that checks OCI signatures with the public key
-and answers like the OpenAI-compatible API; ``make_api_key_profile`` and
-``make_session_profile`` write throwaway OCI config profiles it trusts. The pytest plugin
-(:mod:`oci_openai_patch.testing.plugin`, registered as a ``pytest11`` entry point) gives
-them to tests as the fixtures ``oci_endpoint``, ``oci_api_key_profile`` and
-``oci_session_profile``.
+and answers like the OpenAI-compatible API; ``make_api_key_profile``,
+``make_session_profile`` and ``make_resource_principal_files`` write throwaway
+credentials it trusts; ``FakeInstanceIdentity`` (instance metadata and federation) and
+``FakeProxymux`` (OKE workload identity) issue security tokens it accepts. The pytest
+plugin (:mod:`oci_openai_patch.testing.plugin`, registered as a ``pytest11`` entry
+point) gives them to tests as fixtures.
 """
 
 from __future__ import annotations
 
-from .profiles import ApiKeyProfile, SessionProfile, make_api_key_profile, make_session_profile
+from .identity import FakeInstanceIdentity, FakeProxymux
+from .profiles import (
+    ApiKeyProfile,
+    ResourcePrincipalFiles,
+    SessionProfile,
+    make_api_key_profile,
+    make_resource_principal_files,
+    make_session_profile,
+)
 from .server import OciTestEndpoint, RecordedRequest
+from .tls import TestCertificateAuthority
 from .verify import SignatureVerifier, TokenIssuer, VerificationError
 
 __all__ = [
     "ApiKeyProfile",
+    "FakeInstanceIdentity",
+    "FakeProxymux",
     "OciTestEndpoint",
     "RecordedRequest",
+    "ResourcePrincipalFiles",
     "SessionProfile",
     "SignatureVerifier",
+    "TestCertificateAuthority",
     "TokenIssuer",
     "VerificationError",
     "make_api_key_profile",
+    "make_resource_principal_files",
     "make_session_profile",
 ]

@@ -2,8 +2,12 @@
 
 Registered through the ``pytest11`` entry point, so they are there once the package is
 installed: ``oci_endpoint`` (a started :class:`OciTestEndpoint`), ``oci_api_key_profile``
-and ``oci_session_profile`` (throwaway profiles the endpoint trusts). The endpoint's
-``host`` is loopback, so trust it with ``hosts=[oci_endpoint.host]`` or
+and ``oci_session_profile`` (throwaway profiles the endpoint trusts), and for the
+security-token principals ``oci_instance_identity`` (fake instance metadata and
+federation, with ``OCI_METADATA_BASE_URL`` pointed at it), ``oci_resource_principal``
+(resource principal 2.2 files, with its variables set) and ``oci_proxymux`` (a fake OKE
+proxymux on ``127.0.0.1:12250``, with ``KUBERNETES_SERVICE_HOST`` and the CA path set).
+The endpoint's ``host`` is loopback, so trust it with ``hosts=[oci_endpoint.host]`` or
 ``OCI_OPENAI_HOSTS``.
 """
 
@@ -14,7 +18,15 @@ from pathlib import Path
 
 import pytest
 
-from .profiles import ApiKeyProfile, SessionProfile, make_api_key_profile, make_session_profile
+from .identity import FakeInstanceIdentity, FakeProxymux
+from .profiles import (
+    ApiKeyProfile,
+    ResourcePrincipalFiles,
+    SessionProfile,
+    make_api_key_profile,
+    make_resource_principal_files,
+    make_session_profile,
+)
 from .server import OciTestEndpoint
 
 
@@ -35,3 +47,39 @@ def oci_api_key_profile(tmp_path: Path, oci_endpoint: OciTestEndpoint) -> ApiKey
 def oci_session_profile(tmp_path: Path, oci_endpoint: OciTestEndpoint) -> SessionProfile:
     """A session-token profile whose tokens the endpoint issued."""
     return make_session_profile(tmp_path / "oci-session", oci_endpoint.verifier)
+
+
+@pytest.fixture
+def oci_instance_identity(
+    oci_endpoint: OciTestEndpoint, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[FakeInstanceIdentity]:
+    """Instance metadata and federation whose tokens the endpoint accepts."""
+    with FakeInstanceIdentity(oci_endpoint.issuer) as identity:
+        monkeypatch.setenv("OCI_METADATA_BASE_URL", identity.metadata_base_url)
+        monkeypatch.setenv("OCI_OPENAI_FEDERATION_ENDPOINT", identity.federation_endpoint)
+        yield identity
+
+
+@pytest.fixture
+def oci_resource_principal(
+    tmp_path: Path, oci_endpoint: OciTestEndpoint, monkeypatch: pytest.MonkeyPatch
+) -> ResourcePrincipalFiles:
+    """Resource principal 2.2 token and key files, with the platform's variables set."""
+    files = make_resource_principal_files(tmp_path / "rp", oci_endpoint.verifier)
+    for name, value in files.environ().items():
+        monkeypatch.setenv(name, value)
+    return files
+
+
+@pytest.fixture
+def oci_proxymux(
+    tmp_path: Path, oci_endpoint: OciTestEndpoint, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[FakeProxymux]:
+    """A fake OKE proxymux; the service-account token file is ``tmp_path/sa-token``."""
+    token_file = tmp_path / "sa-token"
+    with FakeProxymux(oci_endpoint.issuer, tmp_path / "proxymux") as proxymux:
+        token_file.write_text(proxymux.service_account_token, encoding="utf-8")
+        monkeypatch.setenv("KUBERNETES_SERVICE_HOST", "127.0.0.1")
+        monkeypatch.setenv("OCI_KUBERNETES_SERVICE_ACCOUNT_CERT_PATH", proxymux.ca_file)
+        monkeypatch.setenv("OCI_OPENAI_SERVICE_ACCOUNT_TOKEN_PATH", str(token_file))
+        yield proxymux

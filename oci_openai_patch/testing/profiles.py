@@ -136,3 +136,60 @@ def make_session_profile(
     }
     _write_config(config_file, profile, entries)
     return SessionProfile(str(config_file), profile, str(key_file), str(token_file), key, verifier)
+
+
+@dataclass
+class ResourcePrincipalFiles:
+    """Resource principal 2.2 as OCI Functions and Data Science jobs see it: a session
+    token and its private key, in files the platform rewrites, named by environment
+    variables."""
+
+    token_file: str
+    key_file: str
+    private_key: rsa.RSAPrivateKey
+    verifier: SignatureVerifier
+    region: str = TEST_REGION
+
+    @property
+    def token(self) -> str:
+        return Path(self.token_file).read_text(encoding="utf-8")
+
+    def environ(self, *, inline: bool = False) -> dict[str, str]:
+        """The variables the platform sets; ``inline`` puts the token and key in them directly."""
+        return {
+            "OCI_RESOURCE_PRINCIPAL_VERSION": "2.2",
+            "OCI_RESOURCE_PRINCIPAL_RPST": self.token if inline else self.token_file,
+            "OCI_RESOURCE_PRINCIPAL_PRIVATE_PEM": (
+                Path(self.key_file).read_text(encoding="utf-8") if inline else self.key_file
+            ),
+            "OCI_RESOURCE_PRINCIPAL_REGION": self.region,
+        }
+
+    def rotate(self, ttl: float = 3600.0, *, revoke_old: bool = True) -> str:
+        """Write a fresh token, as the platform does; by default the old one stops working."""
+        old = self.token
+        token = self._issue(ttl)
+        Path(self.token_file).write_text(token, encoding="utf-8")
+        if revoke_old:
+            self.verifier.issuer.revoke(old)
+        return token
+
+    def _issue(self, ttl: float) -> str:
+        return self.verifier.issuer.issue(
+            self.private_key.public_key(),
+            ttl=ttl,
+            res_type="resource",
+            res_tenant=fake_ocid("tenancy"),
+            res_compartment=fake_ocid("compartment"),
+        )
+
+
+def make_resource_principal_files(
+    directory: Path, verifier: SignatureVerifier, *, ttl: float = 3600.0
+) -> ResourcePrincipalFiles:
+    directory.mkdir(parents=True, exist_ok=True)
+    key = new_private_key()
+    key_file = write_private_key(directory / "rp_private.pem", key)
+    files = ResourcePrincipalFiles(str(directory / "rpst"), str(key_file), key, verifier)
+    Path(files.token_file).write_text(files._issue(ttl), encoding="utf-8")
+    return files

@@ -68,8 +68,13 @@ class TokenIssuer:
         self._lock = threading.Lock()
 
     def issue(self, public_key: rsa.RSAPublicKey, ttl: float = 3600.0, **claims: Any) -> str:
+        """A security token for the session key ``public_key``, valid for ``ttl`` seconds."""
+        return self.issue_claims(ttl, jwk=public_jwk(public_key), **claims)
+
+    def issue_claims(self, ttl: float = 3600.0, **claims: Any) -> str:
+        """A signed JWT with ``claims`` (a service-account token, say), valid for ``ttl`` seconds."""
         now = time.time()
-        payload = {"iat": int(now), "exp": now + ttl, "jti": secrets.token_hex(8), "jwk": public_jwk(public_key)}
+        payload: dict[str, Any] = {"iat": int(now), "exp": now + ttl, "jti": secrets.token_hex(8)}
         payload.update(claims)
         header = _b64url(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
         body = _b64url(json.dumps(payload).encode())
@@ -128,8 +133,20 @@ class SignatureVerifier:
             )
         return key
 
-    def verify(self, method: str, target: str, headers: Mapping[str, str], body: bytes) -> Verified:
-        """Verify one received request; ``headers`` has lower-case names."""
+    def verify(
+        self,
+        method: str,
+        target: str,
+        headers: Mapping[str, str],
+        body: bytes,
+        *,
+        required_headers: tuple[str, ...] | None = None,
+    ) -> Verified:
+        """Verify one received request; ``headers`` has lower-case names.
+
+        ``required_headers`` replaces the headers every signature must cover (OCI's own
+        token requests, such as X.509 federation, leave out ``host``).
+        """
         authorization = headers.get("authorization")
         if not authorization:
             raise VerificationError("The required information to complete authentication was not provided")
@@ -140,7 +157,8 @@ class SignatureVerifier:
             if name not in params:
                 raise VerificationError(f"The signature has no {name}")
         signed = tuple(params["headers"].split())
-        required = BASIC_HEADERS + (BODY_HEADERS if method.upper() in BODY_METHODS else ())
+        basic = BASIC_HEADERS if required_headers is None else required_headers
+        required = basic + (BODY_HEADERS if method.upper() in BODY_METHODS else ())
         missing = [name for name in required if name not in signed]
         if missing:
             raise VerificationError(f"The signature does not cover the required headers: {' '.join(missing)}")
