@@ -1,4 +1,9 @@
-"""Running programs in fresh interpreters, with only the environment variables a test sets."""
+"""Running programs in fresh interpreters, with only the environment variables a test sets.
+
+Programs given as code run behind a network guard: an audit hook that refuses any name
+lookup or connection that is not loopback and reports it on stderr, where the test
+looks for it (libraries that swallow connection errors cannot hide an attempt).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,24 @@ import textwrap
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+
+NETWORK_GUARD = """
+import sys as _sys
+
+def _oci_openai_patch_test_guard(event, args):
+    if event not in ("socket.getaddrinfo", "socket.connect"):
+        return
+    target = args[0] if event == "socket.getaddrinfo" else args[1]
+    host = target[0] if isinstance(target, tuple) else target
+    if isinstance(host, bytes):
+        host = host.decode()
+    if not isinstance(host, str) or host in ("localhost", "::1") or host.startswith("127."):
+        return
+    print(f"network-guard: blocked {event} to {host!r}", file=_sys.stderr, flush=True)
+    raise PermissionError(f"network-guard: {host!r} is not loopback")
+
+_sys.addaudithook(_oci_openai_patch_test_guard)
+"""
 
 
 def clean_env(**extra: str) -> dict[str, str]:
@@ -21,8 +44,13 @@ def clean_env(**extra: str) -> dict[str, str]:
 
 
 def run_program(code: str, env: dict[str, str], *args: str, cwd: Path | None = None, timeout: float = 120) -> str:
-    """Run ``code`` (or the command ``args``) and return its stdout; fail the test on a non-zero exit."""
-    command = [*args] if args else [sys.executable, "-c", textwrap.dedent(code)]
+    """Run ``code`` behind the network guard (or the command ``args``) and return its
+    stdout; fail the test on a non-zero exit or a blocked network attempt."""
+    if args:
+        command = [*args]
+    else:
+        command = [sys.executable, "-c", NETWORK_GUARD + textwrap.dedent(code)]
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout, cwd=cwd)
     assert result.returncode == 0, result.stderr[-3000:]
+    assert "network-guard:" not in result.stderr, result.stderr[-3000:]
     return result.stdout

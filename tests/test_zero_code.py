@@ -14,12 +14,12 @@ from oci_openai_patch.testing import ApiKeyProfile, OciTestEndpoint
 
 
 def _env(endpoint: OciTestEndpoint, profile: ApiKeyProfile, **extra: str) -> dict[str, str]:
-    return clean_env(
-        OCI_OPENAI_AUTH="user_principal",
-        OCI_OPENAI_CONFIG_FILE=profile.config_file,
-        OCI_OPENAI_HOSTS=endpoint.host,
-        **extra,
-    )
+    settings = {
+        "OCI_OPENAI_AUTH": "user_principal",
+        "OCI_OPENAI_CONFIG_FILE": profile.config_file,
+        "OCI_OPENAI_HOSTS": endpoint.host,
+    }
+    return clean_env(**{**settings, **extra})
 
 
 _run = run_program

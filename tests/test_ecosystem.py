@@ -1,0 +1,92 @@
+"""Libraries built on openai, unmodified, signed zero-code in fresh interpreters.
+
+Each program is what an app using the library already contains; the only change is the
+environment. The app keeps the OpenAI key it had (``OPENAI_API_KEY``): the test checks
+that it never reaches the OCI endpoint, and the network guard of :mod:`fresh` that
+nothing but loopback is contacted (LiteLLM's price-list download included).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+
+import pytest
+from fresh import clean_env, run_program
+
+from oci_openai_patch.testing import ApiKeyProfile, OciTestEndpoint
+
+LEGACY_KEY = "sk-legacy-openai-key-of-the-app"
+
+
+def _env(endpoint: OciTestEndpoint, profile: ApiKeyProfile, compartment_id: str) -> dict[str, str]:
+    return clean_env(
+        OCI_OPENAI_AUTH="user_principal",
+        OCI_OPENAI_CONFIG_FILE=profile.config_file,
+        OCI_OPENAI_HOSTS=endpoint.host,
+        OCI_OPENAI_COMPARTMENT_ID=compartment_id,
+        OPENAI_API_KEY=LEGACY_KEY,
+        LITELLM_LOCAL_MODEL_COST_MAP="True",
+        LITELLM_TELEMETRY="False",
+        OPENAI_AGENTS_DISABLE_TRACING="1",
+    )
+
+
+def _needs(module: str) -> None:
+    if importlib.util.find_spec(module) is None:
+        pytest.fail(f"{module} is not installed; install the 'ecosystem' extra (make install does)")
+
+
+def _check_signed(endpoint: OciTestEndpoint, count: int) -> None:
+    assert len(endpoint.requests) == count
+    for request in endpoint.requests:
+        assert request.verified, request.reason
+        assert request.target.endswith("/chat/completions")
+        assert LEGACY_KEY not in " ".join(request.headers.values())
+        assert "x-api-key" not in request.headers
+
+
+def test_langchain_chat_openai_invoke_and_stream(oci_endpoint, oci_api_key_profile, compartment_id) -> None:  # type: ignore[no-untyped-def]
+    _needs("langchain_openai")
+    code = f"""
+    import asyncio
+    from langchain_openai import ChatOpenAI
+    llm = ChatOpenAI(model="gpt-4o", base_url="{oci_endpoint.base_url}")
+    print(llm.invoke("hello").content)
+    print("".join(chunk.content for chunk in llm.stream("stream me")))
+    async def main():
+        print((await llm.ainvoke("async")).content)
+    asyncio.run(main())
+    """
+    out = run_program(code, _env(oci_endpoint, oci_api_key_profile, compartment_id)).splitlines()
+    assert out[0].endswith("You said: hello") and "stream me" in out[1] and out[2].endswith("async")
+    _check_signed(oci_endpoint, 3)
+    assert oci_endpoint.requests[1].json()["stream"] is True
+
+
+def test_openai_agents_on_an_async_chat_completions_model(oci_endpoint, oci_api_key_profile, compartment_id) -> None:  # type: ignore[no-untyped-def]
+    _needs("agents")
+    code = f"""
+    from openai import AsyncOpenAI
+    from agents import Agent, OpenAIChatCompletionsModel, Runner, set_tracing_disabled
+    set_tracing_disabled(True)
+    model = OpenAIChatCompletionsModel(model="m", openai_client=AsyncOpenAI(base_url="{oci_endpoint.base_url}"))
+    agent = Agent(name="assistant", instructions="Be brief.", model=model)
+    print(Runner.run_sync(agent, "hello agent").final_output)
+    """
+    out = run_program(code, _env(oci_endpoint, oci_api_key_profile, compartment_id))
+    assert out.strip().endswith("You said: hello agent")
+    _check_signed(oci_endpoint, 1)
+
+
+def test_litellm_openai_compatible_route(oci_endpoint, oci_api_key_profile, compartment_id) -> None:  # type: ignore[no-untyped-def]
+    _needs("litellm")
+    code = f"""
+    import litellm
+    messages = [{{"role": "user", "content": "hello litellm"}}]
+    reply = litellm.completion(model="openai/m", api_base="{oci_endpoint.base_url}", messages=messages)
+    print(reply.choices[0].message.content)
+    """
+    out = run_program(code, _env(oci_endpoint, oci_api_key_profile, compartment_id))
+    assert out.strip().endswith("You said: hello litellm")
+    _check_signed(oci_endpoint, 1)
+    assert oci_endpoint.requests[0].headers["compartmentid"] == compartment_id
