@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import time
 from collections.abc import AsyncGenerator, Generator, Iterable, Mapping
 from typing import Any
 
@@ -135,7 +136,7 @@ class OciAuth(_HttpxAuth):  # type: ignore[misc]
         _sign(request, key, fresh_date=False)
         response = yield request
         if response.status_code == 401 and self.retry_on_401:
-            key = self.credentials.refresh(key)
+            key = self.credentials.refresh(key, time.monotonic())
             _sign(request, key, fresh_date=True)
             yield request
 
@@ -161,7 +162,7 @@ class OciAuth(_HttpxAuth):  # type: ignore[misc]
         _sign(request, key, fresh_date=False)
         response = yield request
         if response.status_code == 401 and self.retry_on_401:
-            key = await _in_thread(self.credentials.refresh, key)
+            key = await _in_thread(self.credentials.refresh, key, time.monotonic())
             _sign(request, key, fresh_date=True)
             yield request
 

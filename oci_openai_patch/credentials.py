@@ -17,7 +17,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigurationError, CredentialsError
@@ -56,6 +56,9 @@ class SigningKey:
     private_key: RSAPrivateKey
     expires_at: float | None = None
     refresh_at: float | None = None
+    #: ``time.monotonic()`` when the key was loaded: a 401 received after this moment
+    #: means the source has moved on since, so the key must be loaded again.
+    loaded_at: float = field(default_factory=time.monotonic)
 
     def is_stale(self, now: float | None = None) -> bool:
         return self.refresh_at is not None and (time.time() if now is None else now) >= self.refresh_at
@@ -97,14 +100,20 @@ class CredentialsProvider(abc.ABC):
             return key
         return self._reload(seen=key, force=False)
 
-    def refresh(self, seen: SigningKey | None) -> SigningKey:
-        """Reload after the server refused ``seen`` (a 401), unless another caller already did."""
-        return self._reload(seen=seen, force=True)
+    def refresh(self, seen: SigningKey | None, refused_at: float | None = None) -> SigningKey:
+        """Reload after the server refused ``seen`` (a 401 received at ``refused_at``, a
+        ``time.monotonic()`` value), unless another caller reloaded since that moment."""
+        return self._reload(seen=seen, force=True, refused_at=refused_at)
 
-    def _reload(self, *, seen: SigningKey | None, force: bool) -> SigningKey:
+    def _reload(self, *, seen: SigningKey | None, force: bool, refused_at: float | None = None) -> SigningKey:
         with self._lock:
             current = self._key
-            if current is not None and current is not seen and not current.is_stale():
+            if (
+                current is not None
+                and current is not seen
+                and not current.is_stale()
+                and (refused_at is None or current.loaded_at >= refused_at)
+            ):
                 return current
             key = self._load(force=force or current is not None)
             self._key = key

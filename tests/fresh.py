@@ -46,10 +46,7 @@ def clean_env(**extra: str) -> dict[str, str]:
 def run_program(code: str, env: dict[str, str], *args: str, cwd: Path | None = None, timeout: float = 120) -> str:
     """Run ``code`` behind the network guard (or the command ``args``) and return its
     stdout; fail the test on a non-zero exit or a blocked network attempt."""
-    if args:
-        command = [*args]
-    else:
-        command = [sys.executable, "-c", NETWORK_GUARD + textwrap.dedent(code)]
+    command = [*args] if args else [sys.executable, "-c", NETWORK_GUARD + textwrap.dedent(code)]
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout, cwd=cwd)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "network-guard:" not in result.stderr, result.stderr[-3000:]

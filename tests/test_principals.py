@@ -151,8 +151,14 @@ def test_async_requests_survive_rotation_every_half_second(  # type: ignore[no-u
     stop = threading.Event()
 
     def platform() -> None:
+        # A new 2 s token every 0.5 s; the one before the previous is revoked, so a client
+        # that kept an old token gets a 401 and must re-read the file.
+        superseded: list[str] = []
         while not stop.wait(0.5):
-            oci_resource_principal.rotate(ttl=2.0)
+            superseded.append(oci_resource_principal.token)
+            oci_resource_principal.rotate(ttl=2.0, revoke_old=False)
+            if len(superseded) > 1:
+                oci_endpoint.issuer.revoke(superseded.pop(0))
 
     async def main() -> int:
         client = AsyncOciOpenAI(
@@ -397,3 +403,17 @@ def test_timeout_setting(monkeypatch) -> None:  # type: ignore[no-untyped-def]
             token_timeout(None)
     with pytest.raises(ConfigurationError, match="timeout"):
         token_timeout(0)
+
+
+def test_a_401_after_another_callers_reload_loads_again(oci_session_profile) -> None:  # type: ignore[no-untyped-def]
+    from oci_openai_patch.credentials import SessionCredentials
+
+    credentials = SessionCredentials(config_file=oci_session_profile.config_file)
+    first = credentials.get()
+    refused_early = time.monotonic()
+    second = credentials.refresh(first)  # another caller's 401 made it reload
+    # A 401 received before that reload: the reload already answers it.
+    assert credentials.refresh(first, refused_early) is second
+    # A 401 received after it: the source may have moved on again, so load again.
+    third = credentials.refresh(first, time.monotonic())
+    assert third is not second and third.loaded_at > second.loaded_at
