@@ -85,10 +85,7 @@ def read_profile(config_file: str = DEFAULT_CONFIG_FILE, profile_name: str = DEF
 
 
 def load_private_key(path: str, pass_phrase: str | None, *, source: str) -> RSAPrivateKey:
-    """Load a PEM RSA private key, explaining the usual mistakes without showing secrets."""
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
-
+    """Load a PEM RSA private key file, explaining the usual mistakes without showing secrets."""
     try:
         with open(path, "rb") as handle:
             data = handle.read().strip()
@@ -98,41 +95,48 @@ def load_private_key(path: str, pass_phrase: str | None, *, source: str) -> RSAP
         raise ConfigurationError(
             f"key file {path} (from {source}) cannot be read ({error.strerror}); check its permissions"
         ) from None
-    password = pass_phrase.encode("utf-8") if pass_phrase else None
+    origin = KeyOrigin(f"key file {path}", source, "fix key_file", "add pass_phrase to the profile", "pass_phrase")
+    return parse_private_key(data, pass_phrase.encode("utf-8") if pass_phrase else None, origin)
+
+
+@dataclass(frozen=True)
+class KeyOrigin:
+    """Where a key came from, for error messages: what it is, who named it, how to fix it."""
+
+    label: str
+    source: str
+    key_fix: str
+    phrase_fix: str
+    phrase_name: str
+
+
+def parse_private_key(data: bytes, password: bytes | None, origin: KeyOrigin) -> RSAPrivateKey:
+    """Parse PEM ``data`` (once per process, see :mod:`.key_cache`) into an RSA private key."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+
+    label, source = origin.label, origin.source
     try:
         key = cached_private_key(data, password, serialization.load_pem_private_key)
     except TypeError:
         if password is None:
             raise ConfigurationError(
-                f"key file {path} is encrypted and {source} sets no pass_phrase; add pass_phrase to the profile"
+                f"{label} is encrypted and {source} sets no {origin.phrase_name}; {origin.phrase_fix}"
             ) from None
-        key = _load_ignoring_pass_phrase(data, path)
+        # A pass phrase given for an unencrypted key: the SDK accepts this, so do we.
+        return parse_private_key(data, None, origin)
     except ValueError:
         if _is_public_key(data):
             raise ConfigurationError(
-                f"key file {path} (from {source}) holds a public key; key_file must name the private key"
+                f"{label} (from {source}) holds a public key; it must be the private key ({origin.key_fix})"
             ) from None
         if password is not None:
             raise ConfigurationError(
-                f"key file {path} cannot be decrypted with the pass_phrase from {source}; fix pass_phrase"
+                f"{label} cannot be decrypted with the {origin.phrase_name} from {source}; fix {origin.phrase_name}"
             ) from None
-        raise ConfigurationError(f"key file {path} (from {source}) is not a PEM private key; fix key_file") from None
+        raise ConfigurationError(f"{label} (from {source}) is not a PEM private key; {origin.key_fix}") from None
     if not isinstance(key, RSAPrivateKey):
-        raise ConfigurationError(f"key file {path} (from {source}) is not an RSA key; OCI signs with RSA keys")
-    return key
-
-
-def _load_ignoring_pass_phrase(data: bytes, path: str) -> RSAPrivateKey:
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
-
-    # A pass_phrase was given for an unencrypted key: the SDK accepts this, so do we.
-    try:
-        key = serialization.load_pem_private_key(data, None)
-    except ValueError:
-        raise ConfigurationError(f"key file {path} is not a PEM private key; fix key_file") from None
-    if not isinstance(key, RSAPrivateKey):
-        raise ConfigurationError(f"key file {path} is not an RSA key; OCI signs with RSA keys")
+        raise ConfigurationError(f"{label} (from {source}) is not an RSA key; OCI signs with RSA keys")
     return key
 
 

@@ -417,3 +417,34 @@ def test_a_401_after_another_callers_reload_loads_again(oci_session_profile) -> 
     # A 401 received after it: the source may have moved on again, so load again.
     third = credentials.refresh(first, time.monotonic())
     assert third is not second and third.loaded_at > second.loaded_at
+
+
+@pytest.mark.parametrize("inline", [False, True])
+def test_resource_principal_22_reads_what_the_sdk_reads(  # type: ignore[no-untyped-def]
+    inline: bool, oci_resource_principal: ResourcePrincipalFiles, monkeypatch
+) -> None:
+    from oci.auth.signers import get_resource_principals_signer
+
+    from oci_openai_patch.credentials import ResourcePrincipalV22Credentials, resource_principal
+
+    for name, value in oci_resource_principal.environ(inline=inline).items():
+        monkeypatch.setenv(name, value)
+    ours = resource_principal()
+    assert isinstance(ours, ResourcePrincipalV22Credentials)  # no oci import on this path
+    sdk = get_resource_principals_signer()
+    key = ours.get()
+    assert key.key_id == sdk.api_key
+    assert key.private_key.private_numbers() == sdk.private_key.private_numbers()
+
+
+def test_resource_principal_22_errors_name_the_variable(tmp_path: Path, oci_resource_principal, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("OCI_RESOURCE_PRINCIPAL_PRIVATE_PEM", str(tmp_path / "gone.pem"))
+    with pytest.raises(CredentialsError, match=r"OCI_RESOURCE_PRINCIPAL_PRIVATE_PEM names .*gone\.pem"):
+        OciResourcePrincipalAuth()
+    monkeypatch.setenv("OCI_RESOURCE_PRINCIPAL_PRIVATE_PEM", oci_resource_principal.key_file)
+    Path(oci_resource_principal.token_file).write_text("not-a-token", encoding="utf-8")
+    with pytest.raises(CredentialsError, match="is not a valid security token; check OCI_RESOURCE_PRINCIPAL_RPST"):
+        OciResourcePrincipalAuth()
+    oci_resource_principal.rotate(ttl=-10, revoke_old=False)
+    with pytest.raises(CredentialsError, match="has expired"):
+        OciResourcePrincipalAuth()
