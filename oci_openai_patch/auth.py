@@ -65,15 +65,21 @@ def _rewrite_model(request: Any, model_map: Mapping[str, str]) -> Any:
     return type(request)(request.method, request.url, headers=headers, content=content, extensions=request.extensions)
 
 
+_WATCHED_HEADERS = frozenset((*_KEPT_HEADERS, *STRIPPED_HEADERS, "host"))
+
+
 def _sign(request: Any, key: SigningKey, *, fresh_date: bool) -> None:
     headers = request.headers
+    # One pass over the headers (each lookup in an httpx Headers is a scan of them all).
+    present = {name: value for name, value in headers.items() if name in _WATCHED_HEADERS}
     for name in STRIPPED_HEADERS:
-        if name in headers:
+        if name in present:
             del headers[name]
-    if fresh_date and "date" in headers:
+            del present[name]
+    if fresh_date and "date" in present:
         del headers["date"]
-    present = {name: headers[name] for name in _KEPT_HEADERS if name in headers}
-    host = headers.get("host") or request.url.netloc.decode("ascii")
+        del present["date"]
+    host = present.pop("host", None) or request.url.netloc.decode("ascii")
     added = sign_request(
         method=request.method,
         target=request.url.raw_path.decode("ascii"),
@@ -83,7 +89,8 @@ def _sign(request: Any, key: SigningKey, *, fresh_date: bool) -> None:
         key_id=key.key_id,
         private_key=key.private_key,
     )
-    headers.update(added)
+    for name, value in added.items():
+        headers[name] = value
 
 
 class OciAuth(_HttpxAuth):  # type: ignore[misc]
@@ -108,6 +115,7 @@ class OciAuth(_HttpxAuth):  # type: ignore[misc]
     ) -> None:
         self.credentials = credentials
         self.policy = (policy or HostPolicy()).with_hosts(hosts)
+        self._verdicts: dict[tuple[str, str, int | None], bool] = {}
         self.delegate = delegate
         self.retry_on_401 = retry_on_401
         self.model_map = dict(model_map or {})
@@ -117,11 +125,23 @@ class OciAuth(_HttpxAuth):  # type: ignore[misc]
         view = object.__new__(type(self))
         view.__dict__.update(self.__dict__)
         view.policy = self.policy.with_hosts(hosts)
+        view._verdicts = {}
         return view
 
     def signs(self, url: Any) -> bool:
-        """Whether a request to ``url`` (an httpx/httpx2 URL) would be signed."""
-        return self.policy.allows(url.scheme, url.host, url.port)
+        """Whether a request to ``url`` (an httpx/httpx2 URL) would be signed.
+
+        Verdicts are remembered per (scheme, host, port): a client talks to few hosts,
+        and the check is a tenth of the per-request overhead besides the signature.
+        """
+        origin = (url.scheme, url.host, url.port)
+        verdict = self._verdicts.get(origin)
+        if verdict is None:
+            verdict = self.policy.allows(*origin)
+            if len(self._verdicts) >= 256:
+                self._verdicts.clear()
+            self._verdicts[origin] = verdict
+        return verdict
 
     def sync_auth_flow(self, request: Any) -> Generator[Any, Any, None]:
         if not self.signs(request.url):

@@ -13,8 +13,9 @@ from __future__ import annotations
 import base64
 import email.utils
 import hashlib
+import time
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
@@ -29,9 +30,22 @@ DEFAULT_CONTENT_TYPE = "application/json"
 STRIPPED_HEADERS = ("authorization", "x-api-key")
 
 
+_last_date: tuple[int, str] = (0, "")
+
+
 def http_date() -> str:
-    """The current time in the IMF-fixdate form OCI expects in ``date``."""
-    return email.utils.formatdate(usegmt=True)
+    """The current time in the IMF-fixdate form OCI expects in ``date``.
+
+    The text changes once a second; formatting it is a tenth of the cost of a signature's
+    overhead, so it is kept for the second it was made in.
+    """
+    global _last_date
+    now = int(time.time())
+    second, text = _last_date
+    if second != now:
+        text = email.utils.formatdate(now, usegmt=True)
+        _last_date = (now, text)
+    return text
 
 
 def body_digest(body: bytes) -> str:
@@ -67,12 +81,18 @@ def authorization_value(key_id: str, names: tuple[str, ...], signature: bytes) -
     )
 
 
+_scheme: tuple[Any, Any] | None = None
+
+
 def rsa_sign(private_key: RSAPrivateKey, data: bytes) -> bytes:
     """RSA-SHA256 with PKCS#1 v1.5 padding, the only scheme OCI accepts here."""
-    from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
-    from cryptography.hazmat.primitives.hashes import SHA256
+    global _scheme
+    if _scheme is None:
+        from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
+        from cryptography.hazmat.primitives.hashes import SHA256
 
-    return private_key.sign(data, PKCS1v15(), SHA256())
+        _scheme = (PKCS1v15(), SHA256())
+    return private_key.sign(data, *_scheme)
 
 
 def sign_request(

@@ -68,8 +68,12 @@ class OciTestEndpoint:
         ssl_context: ssl.SSLContext | None = None,
         api_path: str = "/openai/v1",
         stream_chunk_delay: float = 0.0,
+        require_signature: bool = True,
     ) -> None:
         self.verifier = verifier or SignatureVerifier()
+        #: False: unsigned requests are served too (recorded as not verified), which gives
+        #: benchmarks an unsigned baseline; signed requests are still verified.
+        self.require_signature = require_signature
         self.requests: list[RecordedRequest] = []
         self.stream_chunk_delay = stream_chunk_delay
         self.api_path = api_path
@@ -233,6 +237,10 @@ def _make_handler(endpoint: OciTestEndpoint) -> type[BaseHTTPRequestHandler]:
                 endpoint.record(RecordedRequest(self.command, self.path, headers, body, False, None, "injected"))
                 self._json(fault[0], fault[1])
                 return
+            if not endpoint.require_signature and not headers.get("authorization", "").startswith("Signature "):
+                endpoint.record(RecordedRequest(self.command, self.path, headers, body, False, None, "unsigned"))
+                self._route(body)
+                return
             try:
                 verified = endpoint.verifier.verify(self.command, self.path, headers, body)
             except VerificationError as error:
@@ -285,9 +293,9 @@ def _make_handler(endpoint: OciTestEndpoint) -> type[BaseHTTPRequestHandler]:
             self.send_header("transfer-encoding", "chunked")
             self.end_headers()
             for chunk in chunks:
-                self._write_chunk(f"data: {json.dumps(chunk)}\n\n".encode())
-                if endpoint.stream_chunk_delay:
+                if endpoint.stream_chunk_delay:  # the model "generating" the next chunk
                     time.sleep(endpoint.stream_chunk_delay)
+                self._write_chunk(f"data: {json.dumps(chunk)}\n\n".encode())
             self._write_chunk(b"data: [DONE]\n\n")
             self.wfile.write(b"0\r\n\r\n")
             self.wfile.flush()
