@@ -112,7 +112,6 @@ class KeyOrigin:
 
 def parse_private_key(data: bytes, password: bytes | None, origin: KeyOrigin) -> RSAPrivateKey:
     """Parse PEM ``data`` (once per process, see :mod:`.key_cache`) into an RSA private key."""
-    from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
     label, source = origin.label, origin.source
