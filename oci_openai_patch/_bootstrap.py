@@ -8,19 +8,26 @@ a broken configuration must not stop the host program from starting. Several rou
 once install one finder and patch once.
 """
 
-from __future__ import annotations
-
-import importlib.abc
-import importlib.machinery
-import logging
 import os
 import sys
-from collections.abc import Sequence
-from types import ModuleType
-from typing import Any
 
-logger = logging.getLogger("oci_openai_patch")
+# Imported in every interpreter where the shim is on: only ``os`` and ``sys`` (already
+# loaded) at run time. ``typing``, ``logging`` and ``importlib.abc`` would cost tens of
+# milliseconds for programs that never import openai.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import importlib.machinery
+    from collections.abc import Sequence
+    from types import ModuleType
+    from typing import Any
+
 _installed = False
+
+
+def _warn(message: str, error: BaseException) -> None:
+    import logging
+
+    logging.getLogger("oci_openai_patch").warning(message, error)
 
 
 def _apply() -> None:
@@ -31,15 +38,19 @@ def _apply() -> None:
             # A configuration error is kept and raised where an OCI client is built.
             patch(_defer_errors=True)
     except Exception as error:  # noqa: BLE001 - never break the host program at import time
-        logger.warning("oci_openai_patch: not enabled: %s", error)
+        _warn("oci_openai_patch: not enabled: %s", error)
 
 
-class _PatchAfterImport(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    """Finds nothing itself; wraps the loader of ``openai`` so it patches after exec."""
+class _PatchAfterImport:
+    """Finds nothing itself; wraps the loader of ``openai`` so it patches after exec.
+
+    A meta path finder and loader by protocol (``find_spec``, ``create_module``,
+    ``exec_module``), without the ``importlib.abc`` base classes and their imports.
+    """
 
     def find_spec(
-        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
-    ) -> importlib.machinery.ModuleSpec | None:
+        self, fullname: str, path: "Sequence[str] | None", target: "ModuleType | None" = None
+    ) -> "importlib.machinery.ModuleSpec | None":
         if fullname != "openai":
             return None
         sys.meta_path.remove(self)  # one shot: find the real spec without finding ourselves
@@ -49,14 +60,14 @@ class _PatchAfterImport(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         if spec is None or spec.loader is None:
             return spec
         self._loader: Any = spec.loader
-        spec.loader = self
+        spec.loader = self  # type: ignore[assignment]  # a loader by protocol
         return spec
 
-    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
+    def create_module(self, spec: "importlib.machinery.ModuleSpec") -> "ModuleType | None":
         module: ModuleType | None = self._loader.create_module(spec)
         return module
 
-    def exec_module(self, module: ModuleType) -> None:
+    def exec_module(self, module: "ModuleType") -> None:
         module.__spec__.loader = self._loader  # type: ignore[union-attr]
         module.__loader__ = self._loader
         self._loader.exec_module(module)
@@ -92,7 +103,7 @@ def chain_next_sitecustomize(this_file: str) -> None:
     except ImportError:
         pass
     except Exception as error:  # noqa: BLE001 - their sitecustomize failing must not stop ours
-        logger.warning("oci_openai_patch: the next sitecustomize failed: %s", error)
+        _warn("oci_openai_patch: the next sitecustomize failed: %s", error)
     finally:
         sys.path[:] = saved
         if ours is not None:
