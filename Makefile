@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 VENV2 := .venv-openai2
 PY2 := $(VENV2)/bin/python
 
-.PHONY: install demo test test-openai3 test-openai2 lint clean
+.PHONY: install demo test test-openai3 test-openai2 lint bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,11 @@ test-openai3: $(VENV)/.installed
 
 test-openai2: $(VENV2)/.installed
 	$(PY2) -m pytest -q
+
+## bench: every benchmark, side by side with its baseline, as a Markdown table (a few minutes)
+bench: $(VENV)/.installed
+	$(PY) -m pip install -q -e '.[bench]'
+	$(PY) benchmarks/run.py
 
 ## lint: ruff and mypy --strict
 lint: $(VENV)/.installed

@@ -27,7 +27,9 @@ def run() -> list[Result]:
             "unsigned": (code, clean_env(OPENAI_API_KEY="sk-unsigned", OPENAI_BASE_URL=endpoint["base_url"])),
             "user principal": (
                 code,
-                clean_env(OCI_OPENAI_AUTH="user_principal", OCI_OPENAI_CONFIG_FILE=endpoint["api_key_config"], **signed),
+                clean_env(
+                    OCI_OPENAI_AUTH="user_principal", OCI_OPENAI_CONFIG_FILE=endpoint["api_key_config"], **signed
+                ),
             ),
             "session": (
                 code,

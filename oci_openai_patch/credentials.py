@@ -12,6 +12,7 @@ signers and federation clients, imported only when such a provider is built.
 from __future__ import annotations
 
 import abc
+import dataclasses
 import os
 import threading
 import time
@@ -102,6 +103,13 @@ class CredentialsProvider(abc.ABC):
         if key is not None and not key.is_stale():
             return key
         return self._reload(seen=key, force=False)
+
+    def invalidate(self) -> None:
+        """Mark the current key as due: the next request reloads it (an async client, in a
+        worker thread), as if its token had reached its refresh time."""
+        key = self._key
+        if key is not None:
+            self._key = dataclasses.replace(key, refresh_at=0.0)
 
     def refresh(self, seen: SigningKey | None, refused_at: float | None = None) -> SigningKey:
         """Reload after the server refused ``seen`` (a 401 received at ``refused_at``, a

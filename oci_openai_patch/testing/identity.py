@@ -22,7 +22,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.hashes import SHA1
 from cryptography.x509.oid import NameOID
 
+from ._http import LoopbackHTTPServer
 from .profiles import TEST_REGION, fake_ocid
 from .tls import TestCertificateAuthority
 from .verify import SignatureVerifier, TokenIssuer, VerificationError
@@ -81,7 +82,7 @@ class _LoopbackService:
             do_GET = do_POST = _handle
 
         self._handler = handler
-        self._server = ThreadingHTTPServer((host, port), RequestHandler)
+        self._server = LoopbackHTTPServer((host, port), RequestHandler)
         self._server.daemon_threads = True
         if ssl_context is not None:
             self._server.socket = ssl_context.wrap_socket(self._server.socket, server_side=True)

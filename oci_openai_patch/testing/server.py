@@ -17,9 +17,10 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
+from ._http import LoopbackHTTPServer
 from .verify import SignatureVerifier, TokenIssuer, VerificationError
 
 EMBEDDING_DIMENSIONS = 8
@@ -79,7 +80,7 @@ class OciTestEndpoint:
         self.api_path = api_path
         self._faults = _Faults()
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer((host, 0), _make_handler(self))
+        self._server = LoopbackHTTPServer((host, 0), _make_handler(self))
         self._server.daemon_threads = True
         if ssl_context is not None:
             self._server.socket = ssl_context.wrap_socket(self._server.socket, server_side=True)

@@ -1,0 +1,66 @@
+"""Run every benchmark and print one Markdown table: figure, target, whether it holds.
+
+Run: ``make bench`` (or ``.venv/bin/python benchmarks/run.py [--only NAME ...]``).
+Each figure is measured side by side with its baseline in the same run; see each
+module's docstring for how. The exit status is 0 even when a target is missed: these
+are measurements to read, not tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import platform
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _measure import Result
+
+MODULES = ("signing", "startup", "first_request", "streaming", "async_load", "memory")
+
+
+def _machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as handle:
+            names = [line.split(":", 1)[1].strip() for line in handle if line.startswith("model name")]
+        if names:
+            cpu = names[0]
+    except OSError:
+        pass
+    import openai
+
+    versions = [f"Python {platform.python_version()}", f"openai {openai.__version__}"]
+    for name in ("httpx2", "httpx", "cryptography", "oci"):
+        try:
+            versions.append(f"{name} {importlib.import_module(name).__version__}")
+        except ImportError:
+            continue
+    return f"{cpu}, {os.cpu_count()} CPUs, {platform.system()} {platform.release()}; " + ", ".join(versions)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--only", nargs="*", choices=MODULES, default=list(MODULES))
+    args = parser.parse_args()
+    print(f"Machine: {_machine()}\n", flush=True)
+    print("| measure | figure | target | holds |")
+    print("|---|---|---|---|")
+    missed = []
+    for name in args.only:
+        results: list[Result] = importlib.import_module(name).run()
+        for result in results:
+            verdict = {True: "yes", False: "**no**", None: "-"}[result.holds]
+            detail = f" ({result.detail})" if result.detail else ""
+            print(f"| {result.name} | {result.figure}{detail} | {result.target} | {verdict} |", flush=True)
+            if result.holds is False:
+                missed.append(result.name)
+    print()
+    print(f"{len(missed)} target(s) missed" + (": " + "; ".join(missed) if missed else ""))
+
+
+if __name__ == "__main__":
+    main()
