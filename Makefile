@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 VENV2 := .venv-openai2
 PY2 := $(VENV2)/bin/python
 
-.PHONY: install demo test test-openai3 test-openai2 lint bench clean
+.PHONY: install demo test test-openai3 test-openai2 soak lint bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ test-openai3: $(VENV)/.installed
 
 test-openai2: $(VENV2)/.installed
 	$(PY2) -m pytest -q
+
+## soak: load with rotating credentials (32 threads, 200 async tasks) and memory over 20,000 requests
+soak: $(VENV)/.installed
+	$(PY) -m pytest -q -m soak -s
 
 ## bench: every benchmark, side by side with its baseline, as a Markdown table (a few minutes)
 bench: $(VENV)/.installed

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import sys
 import time
 from collections.abc import AsyncGenerator, Generator, Iterable, Mapping
 from typing import Any
@@ -143,10 +144,22 @@ class OciAuth(_HttpxAuth):  # type: ignore[misc]
             self._verdicts[origin] = verdict
         return verdict
 
+    def _foreign_auth(self, request: Any) -> Any:
+        """The auth a foreign request gets: the caller's own, else what the client would
+        have used with no auth set (``user:pass@`` in the URL means basic auth)."""
+        if self.delegate is not None:
+            return self.delegate
+        url = request.url
+        if url.username or url.password:
+            library = sys.modules[type(request).__module__.partition(".")[0]]
+            return library.BasicAuth(url.username, url.password)
+        return None
+
     def sync_auth_flow(self, request: Any) -> Generator[Any, Any, None]:
         if not self.signs(request.url):
-            if self.delegate is not None:
-                yield from self.delegate.sync_auth_flow(request)
+            delegate = self._foreign_auth(request)
+            if delegate is not None:
+                yield from delegate.sync_auth_flow(request)
             else:
                 yield request
             return
@@ -162,10 +175,11 @@ class OciAuth(_HttpxAuth):  # type: ignore[misc]
 
     async def async_auth_flow(self, request: Any) -> AsyncGenerator[Any, Any]:
         if not self.signs(request.url):
-            if self.delegate is None:
+            delegate = self._foreign_auth(request)
+            if delegate is None:
                 yield request
                 return
-            flow = self.delegate.async_auth_flow(request)
+            flow = delegate.async_auth_flow(request)
             next_request = await flow.__anext__()
             while True:
                 response = yield next_request

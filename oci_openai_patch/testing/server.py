@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
+import socket
 import ssl
 import struct
 import threading
@@ -70,12 +71,16 @@ class OciTestEndpoint:
         api_path: str = "/openai/v1",
         stream_chunk_delay: float = 0.0,
         require_signature: bool = True,
+        keep_requests: bool = True,
     ) -> None:
         self.verifier = verifier or SignatureVerifier()
         #: False: unsigned requests are served too (recorded as not verified), which gives
         #: benchmarks an unsigned baseline; signed requests are still verified.
         self.require_signature = require_signature
+        #: False: only count requests (for soak tests, where a list would grow without end).
+        self.keep_requests = keep_requests
         self.requests: list[RecordedRequest] = []
+        self.counts = {True: 0, False: 0}
         self.stream_chunk_delay = stream_chunk_delay
         self.api_path = api_path
         self._faults = _Faults()
@@ -125,18 +130,38 @@ class OciTestEndpoint:
         with self._faults.lock:
             self._faults.queue.extend([(status, {"code": code, "message": f"injected {status}"})] * count)
 
+    def redirect_next(self, location: str, status: int = 307) -> None:
+        """Answer the next request with a redirect to ``location`` (another host, say)."""
+        with self._faults.lock:
+            self._faults.queue.append((status, {"location": location}))
+
+    def drop_next(self, count: int = 1) -> None:
+        """Close the connection of the next ``count`` requests without answering."""
+        with self._faults.lock:
+            self._faults.queue.extend([(0, {})] * count)
+
     def record(self, request: RecordedRequest) -> None:
         with self._lock:
-            self.requests.append(request)
+            self.counts[request.verified] += 1
+            if self.keep_requests:
+                self.requests.append(request)
 
     @property
     def verified_count(self) -> int:
+        """Requests whose signature verified (counted even when requests are not kept)."""
         with self._lock:
-            return sum(1 for r in self.requests if r.verified)
+            return self.counts[True]
+
+    @property
+    def refused_count(self) -> int:
+        """Requests refused or not verified: 401s, injected faults, unsigned ones."""
+        with self._lock:
+            return self.counts[False]
 
     def clear(self) -> None:
         with self._lock:
             self.requests.clear()
+            self.counts = {True: 0, False: 0}
 
     def pop_fault(self) -> tuple[int, dict[str, Any]] | None:
         return self._faults.pop()
@@ -235,8 +260,18 @@ def _make_handler(endpoint: OciTestEndpoint) -> type[BaseHTTPRequestHandler]:
             headers = {name.lower(): value for name, value in self.headers.items()}
             fault = endpoint.pop_fault()
             if fault is not None:
+                status, payload = fault
                 endpoint.record(RecordedRequest(self.command, self.path, headers, body, False, None, "injected"))
-                self._json(fault[0], fault[1])
+                if status == 0:  # a dropped connection
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                elif "location" in payload:
+                    self.send_response(status)
+                    self.send_header("location", payload["location"])
+                    self.send_header("content-length", "0")
+                    self.end_headers()
+                else:
+                    self._json(status, payload)
                 return
             if not endpoint.require_signature and not headers.get("authorization", "").startswith("Signature "):
                 endpoint.record(RecordedRequest(self.command, self.path, headers, body, False, None, "unsigned"))
