@@ -88,11 +88,12 @@ def _session_token(kit: Kit, text: str) -> dict[str, str]:
 
 
 def _encrypted_key(kit: Kit, pass_phrase: str | None) -> dict[str, str]:
-    key_file = write_private_key(kit.root / "encrypted.pem", new_private_key(), PASS_PHRASE)
+    name = "encrypted-with-phrase" if pass_phrase else "encrypted-no-phrase"  # parallel cases: own files
+    key_file = write_private_key(kit.root / f"{name}.pem", new_private_key(), PASS_PHRASE)
     changes = {"key_file": str(key_file)}
     if pass_phrase:
         changes["pass_phrase"] = pass_phrase
-    return _with_entries(kit, "encrypted-config", **changes)
+    return _with_entries(kit, f"{name}-config", **changes)
 
 
 def _public_key(kit: Kit) -> dict[str, str]:
