@@ -45,6 +45,13 @@ def _write_config(path: Path, profile: str, entries: dict[str, str]) -> None:
         handle.write("\n".join(lines) + "\n\n")
 
 
+def _replace_file(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically, so a concurrent reader sees old or new, never half."""
+    temporary = path.with_name(path.name + ".new")
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, path)
+
+
 @dataclass
 class ApiKeyProfile:
     """A user-principal profile: config file, key file and the key id OCI would see."""
@@ -107,7 +114,7 @@ class SessionProfile:
         """Write a fresh token to the token file; by default the old one stops working."""
         old = self.token
         token = self.verifier.issuer.issue(self.private_key.public_key(), ttl=ttl)
-        Path(self.token_file).write_text(token, encoding="utf-8")
+        _replace_file(Path(self.token_file), token)
         if revoke_old:
             self.verifier.issuer.revoke(old)
         return token
@@ -169,7 +176,7 @@ class ResourcePrincipalFiles:
         """Write a fresh token, as the platform does; by default the old one stops working."""
         old = self.token
         token = self._issue(ttl)
-        Path(self.token_file).write_text(token, encoding="utf-8")
+        _replace_file(Path(self.token_file), token)
         if revoke_old:
             self.verifier.issuer.revoke(old)
         return token
