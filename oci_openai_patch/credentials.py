@@ -27,13 +27,13 @@ from .oci_config import (
     DEFAULT_CONFIG_FILE,
     DEFAULT_PROFILE,
     KeyOrigin,
-    jwt_claims,
     jwt_expiry,
     key_fingerprint,
     load_private_key,
     parse_private_key,
     read_profile,
     read_security_token,
+    token_expiry,
 )
 
 if TYPE_CHECKING:
@@ -360,13 +360,11 @@ class ResourcePrincipalV22Credentials(CredentialsProvider):
     def _load(self, *, force: bool) -> SigningKey:
         token, token_path = _value_or_file(RP_TOKEN, self._token_source)
         where = f"the token in {token_path}" if token_path else f"the token in {RP_TOKEN}"
-        try:
-            jwt_claims(token)
-        except (ValueError, UnicodeDecodeError):
-            raise CredentialsError(f"{where} is not a valid security token; check {RP_TOKEN}") from None
-        expires_at = jwt_expiry(token)
-        if expires_at is not None and expires_at <= time.time():
-            raise CredentialsError(f"{where} has expired and was not renewed by the platform")
+        expires_at = token_expiry(
+            token,
+            invalid=CredentialsError(f"{where} is not a valid security token; check {RP_TOKEN}"),
+            expired=CredentialsError(f"{where} has expired and was not renewed by the platform"),
+        )
         pem, key_path = _value_or_file(RP_KEY, self._key_source)
         phrase = _value_or_file(RP_PASSPHRASE, self._phrase_source)[0] if self._phrase_source else None
         origin = KeyOrigin(

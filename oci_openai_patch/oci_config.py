@@ -210,11 +210,22 @@ def read_security_token(path: str, *, source: str) -> tuple[str, float | None]:
         raise ConfigurationError(f"security token file {path} (from {source}) cannot be read; {refresh}") from None
     if not token:
         raise ConfigurationError(f"security token file {path} is empty; {refresh}")
+    expiry = token_expiry(
+        token,
+        invalid=ConfigurationError(f"security token file {path} does not hold a valid token; {refresh}"),
+        expired=CredentialsError(f"the session token in {path} has expired; {refresh}"),
+    )
+    return token, expiry
+
+
+def token_expiry(token: str, *, invalid: Exception, expired: Exception) -> float | None:
+    """The expiry of a security token (a JWT); raise ``invalid`` if it is not one, or
+    ``expired`` if it has expired."""
     try:
         jwt_claims(token)
     except (ValueError, UnicodeDecodeError):
-        raise ConfigurationError(f"security token file {path} does not hold a valid token; {refresh}") from None
+        raise invalid from None
     expiry = jwt_expiry(token)
     if expiry is not None and expiry <= time.time():
-        raise CredentialsError(f"the session token in {path} has expired; {refresh}")
-    return token, expiry
+        raise expired
+    return expiry

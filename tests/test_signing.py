@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from oci._vendor.requests.models import PreparedRequest
-from oci._vendor.requests.structures import CaseInsensitiveDict
 from oci.auth.signers import SecurityTokenSigner
 from oci.signer import Signer
+from oracle import oci_signed_headers
 
 from oci_openai_patch.auth import _sign
 from oci_openai_patch.credentials import SigningKey
@@ -41,18 +40,6 @@ def profile(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untype
     return make_api_key_profile(tmp_path_factory.mktemp("sig"), SignatureVerifier())
 
 
-def _oci_signed(signer, method: str, url: str, headers: dict[str, str], body: bytes) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    # Built by hand: PreparedRequest.prepare() would re-quote the URL, and we want
-    # Oracle's signer to see exactly the request that goes on the wire.
-    prepared = PreparedRequest()
-    prepared.method = method
-    prepared.url = url
-    prepared.headers = CaseInsensitiveDict(headers)
-    prepared.body = body
-    signer.do_request_sign(prepared)
-    return {k.lower(): v for k, v in prepared.headers.items()}
-
-
 @pytest.mark.parametrize(("method", "url", "body"), CASES, ids=[f"{m}-{u[-30:]}" for m, u, _ in CASES])
 def test_sign_request_equals_oci_signer(profile, method: str, url: str, body: bytes) -> None:  # type: ignore[no-untyped-def]
     request = httpx.Request(
@@ -74,7 +61,7 @@ def test_sign_request_equals_oci_signer(profile, method: str, url: str, body: by
         private_key=profile.private_key,
     )
     oracle = Signer(profile.tenancy, profile.user, profile.fingerprint, profile.key_file)
-    theirs = _oci_signed(oracle, method, str(request.url), headers, request.content)
+    theirs = oci_signed_headers(oracle, method, str(request.url), headers, request.content)
     assert ours["authorization"] == theirs["authorization"]
     if method in ("POST", "PUT", "PATCH"):
         assert ours.get("x-content-sha256", headers.get("x-content-sha256")) == theirs["x-content-sha256"]
@@ -94,7 +81,7 @@ def test_auth_signs_httpx_request_like_oci_signer_with_session_token(profile) ->
     assert request.headers["authorization"].count("Signature") == 1
     oracle = SecurityTokenSigner(token, profile.private_key)
     headers = {k.lower(): v for k, v in request.headers.items() if k.lower() not in ("authorization",)}
-    theirs = _oci_signed(oracle, "POST", str(request.url), headers, request.content)
+    theirs = oci_signed_headers(oracle, "POST", str(request.url), headers, request.content)
     assert request.headers["authorization"] == theirs["authorization"]
     assert 'keyId="ST$' + token + '"' in request.headers["authorization"]
 

@@ -16,9 +16,8 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from oci._vendor.requests.models import PreparedRequest
-from oci._vendor.requests.structures import CaseInsensitiveDict
 from oci.signer import Signer
+from oracle import oci_signed_headers
 
 from oci_openai_patch import OciAuth
 from oci_openai_patch.credentials import ApiKeyCredentials
@@ -59,16 +58,6 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     return {"verifier": verifier, "auth": OciAuth(credentials), "oracle": oracle}
 
 
-def _oracle_headers(signer: Signer, method: str, url: str, headers: dict[str, str], body: bytes) -> dict[str, str]:
-    prepared = PreparedRequest()
-    prepared.method = method
-    prepared.url = url
-    prepared.headers = CaseInsensitiveDict(headers)
-    prepared.body = body
-    signer.do_request_sign(prepared)
-    return {k.lower(): v for k, v in prepared.headers.items()}
-
-
 @pytest.mark.parametrize("library_name", LIBRARIES)
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(drawn=requests_strategy)
@@ -91,7 +80,7 @@ def test_arbitrary_requests_sign_like_oci_and_verify(world: dict[str, Any], libr
     target = request.url.raw_path.decode("ascii")
     # Oracle's signer, given the same wire request (same date, same body headers):
     before = {k: v for k, v in sent.items() if k != "authorization"}
-    theirs = _oracle_headers(world["oracle"], method, str(request.url), before, request.content)
+    theirs = oci_signed_headers(world["oracle"], method, str(request.url), before, request.content)
     assert sent["authorization"] == theirs["authorization"]
     # And the endpoint accepts it as received.
     world["verifier"].verify(method, target, sent, request.content)

@@ -22,7 +22,6 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +31,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.hashes import SHA1
 from cryptography.x509.oid import NameOID
 
-from ._http import LoopbackHTTPServer
+from ._http import LoopbackHandler, LoopbackHTTPServer
 from .profiles import TEST_REGION, fake_ocid
 from .tls import TestCertificateAuthority
 from .verify import SignatureVerifier, TokenIssuer, VerificationError
@@ -61,17 +60,9 @@ class _LoopbackService:
     def __init__(self, handler: Handler, *, host: str, port: int, ssl_context: ssl.SSLContext | None) -> None:
         service = self
 
-        class RequestHandler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            disable_nagle_algorithm = True  # headers and body are separate writes: no 40 ms delayed-ACK stall
-
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
-                return
-
+        class RequestHandler(LoopbackHandler):
             def _handle(self) -> None:
-                length = int(self.headers.get("content-length") or 0)
-                body = self.rfile.read(length) if length else b""
-                headers = {name.lower(): value for name, value in self.headers.items()}
+                headers, body = self.read_request()
                 status, reply_headers, data = service._handler(self.command, self.path, headers, body)
                 self.send_response(status)
                 for name, value in reply_headers.items():

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from ._http import LoopbackHTTPServer
+from ._http import LoopbackHandler, LoopbackHTTPServer
 from .verify import SignatureVerifier, TokenIssuer, VerificationError
 
 EMBEDDING_DIMENSIONS = 8
@@ -248,17 +248,9 @@ def _embeddings(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def _make_handler(endpoint: OciTestEndpoint) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        disable_nagle_algorithm = True  # headers and body are separate writes: no 40 ms delayed-ACK stall
-
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
-            return
-
+    class Handler(LoopbackHandler):
         def _handle(self) -> None:
-            length = int(self.headers.get("content-length") or 0)
-            body = self.rfile.read(length) if length else b""
-            headers = {name.lower(): value for name, value in self.headers.items()}
+            headers, body = self.read_request()
             fault = endpoint.pop_fault()
             if fault is not None:
                 status, payload = fault
