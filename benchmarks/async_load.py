@@ -2,7 +2,9 @@
 
 Throughput: 1,000 chat completions, at most 100 in flight, on ``AsyncOciOpenAI``
 (signed) and ``openai.AsyncOpenAI`` (unsigned) against the local endpoint in its own
-process; rounds alternate and each side's best round counts.
+process; rounds alternate and each side's best round counts. The client is the
+bottleneck (the endpoint process idles), so throughput is also given per second of the
+client's own CPU time, which other tenants of a shared machine cannot shift.
 
 Stall: requests one after another on an instance-principal client whose federation
 takes 500 ms (the fake in the endpoint process), while a ticker task records the longest
@@ -29,16 +31,17 @@ FEDERATION_DELAY = 0.5
 MESSAGES = [{"role": "user", "content": "hello"}]
 
 
-async def _throughput(client: Any) -> float:
+async def _throughput(client: Any) -> tuple[float, float]:
+    """Requests per second of wall time, and per second of this process's CPU time."""
     limit = asyncio.Semaphore(IN_FLIGHT)
 
     async def one() -> None:
         async with limit:
             await client.chat.completions.create(model="m", messages=MESSAGES)
 
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     await asyncio.gather(*(one() for _ in range(REQUESTS)))
-    return REQUESTS / (time.perf_counter() - started)
+    return REQUESTS / (time.perf_counter() - started), REQUESTS / (time.process_time() - cpu_started)
 
 
 async def _longest_stall_during(work: Any, tick: float = 0.001) -> float:
@@ -81,29 +84,39 @@ def run() -> list[Result]:
     results = []
     with endpoint_process() as endpoint:
 
-        async def rounds() -> dict[str, float]:
+        async def rounds() -> dict[str, tuple[float, float]]:
             auth = OciUserPrincipalAuth(config_file=endpoint["api_key_config"], hosts=[endpoint["host"]])
             clients = {
                 "signed": AsyncOciOpenAI(auth=auth, base_url=endpoint["base_url"], max_retries=0),
                 "unsigned": openai.AsyncOpenAI(api_key="sk-unsigned", base_url=endpoint["base_url"], max_retries=0),
             }
-            best = dict.fromkeys(clients, 0.0)
+            best = dict.fromkeys(clients, (0.0, 0.0))
             for _ in range(ROUNDS):
                 for name, client in clients.items():
-                    best[name] = max(best[name], await _throughput(client))
+                    wall, cpu = await _throughput(client)
+                    best[name] = (max(best[name][0], wall), max(best[name][1], cpu))
             return best
 
         best = asyncio.run(rounds())
     counts = endpoint["counts"]
     all_verified = counts.get("verified") == ROUNDS * REQUESTS and counts.get("refused") == 0
-    ratio = best["signed"] / best["unsigned"]
+    wall_ratio = best["signed"][0] / best["unsigned"][0]
+    cpu_ratio = best["signed"][1] / best["unsigned"][1]
     results.append(
         Result(
-            f"async: {REQUESTS} requests, {IN_FLIGHT} in flight, throughput signed / unsigned",
-            f"{ratio:.3f}x ({best['signed']:.0f} / {best['unsigned']:.0f} req/s)",
+            f"async: {REQUESTS} requests, {IN_FLIGHT} in flight, throughput signed / unsigned (wall clock)",
+            f"{wall_ratio:.3f}x ({best['signed'][0]:.0f} / {best['unsigned'][0]:.0f} req/s)",
             f">= {THROUGHPUT_TARGET:.2f}x",
-            ratio >= THROUGHPUT_TARGET and all_verified,
+            wall_ratio >= THROUGHPUT_TARGET and all_verified,
             "" if all_verified else f"endpoint counts {counts}",
+        )
+    )
+    results.append(
+        Result(
+            "async: the same, per second of client CPU (the client is the bottleneck; steal-proof)",
+            f"{cpu_ratio:.3f}x ({best['signed'][1]:.0f} / {best['unsigned'][1]:.0f} req per CPU-s)",
+            f">= {THROUGHPUT_TARGET:.2f}x",
+            cpu_ratio >= THROUGHPUT_TARGET and all_verified,
         )
     )
 
