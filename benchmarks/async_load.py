@@ -22,6 +22,8 @@ from typing import Any
 
 from _measure import Result, endpoint_process
 
+from oci_openai_patch.testing.loop import longest_stall
+
 REQUESTS = 1000
 ROUNDS = 4
 IN_FLIGHT = 100
@@ -44,19 +46,6 @@ async def _throughput(client: Any) -> tuple[float, float]:
     return REQUESTS / (time.perf_counter() - started), REQUESTS / (time.process_time() - cpu_started)
 
 
-async def _longest_stall_during(work: Any, tick: float = 0.001) -> float:
-    task = asyncio.ensure_future(work)
-    longest = 0.0
-    last = time.perf_counter()
-    while not task.done():
-        await asyncio.sleep(tick)
-        now = time.perf_counter()
-        longest = max(longest, now - last - tick)
-        last = now
-    await task
-    return longest
-
-
 async def _sequential(client: Any, count: int) -> None:
     for _ in range(count):
         await client.chat.completions.create(model="m", messages=MESSAGES)
@@ -68,10 +57,10 @@ async def _stalls(endpoint: dict[str, Any]) -> tuple[float, float, float]:
     auth = OciInstancePrincipalAuth(hosts=[endpoint["host"]])
     client = AsyncOciOpenAI(auth=auth, base_url=endpoint["base_url"])
     await _sequential(client, 5)
-    baseline = await _longest_stall_during(_sequential(client, 20))
+    baseline = await longest_stall(_sequential(client, 20))
     auth.credentials.invalidate()
     started = time.perf_counter()
-    during = await _longest_stall_during(_sequential(client, 1))
+    during = await longest_stall(_sequential(client, 1))
     refresh_seconds = time.perf_counter() - started
     return baseline, during, refresh_seconds
 

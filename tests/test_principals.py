@@ -38,6 +38,7 @@ from oci_openai_patch.testing import (
     make_api_key_profile,
     make_session_profile,
 )
+from oci_openai_patch.testing.loop import longest_stall
 
 CHAT = {"model": "m", "messages": [{"role": "user", "content": "hi"}]}
 
@@ -260,19 +261,6 @@ def test_every_principal_kind_signs_an_unmodified_program(  # type: ignore[no-un
 # -- the event loop never waits for a token ---------------------------------------------
 
 
-async def _longest_stall(work: asyncio.Future[list[object]], tick: float = 0.002) -> float:
-    """The longest time the loop went without running a ``tick``-second ticker, while ``work`` runs."""
-    longest = 0.0
-    last = time.perf_counter()
-    while not work.done():
-        await asyncio.sleep(tick)
-        now = time.perf_counter()
-        longest = max(longest, now - last - tick)
-        last = now
-    await work
-    return longest
-
-
 def test_async_refresh_runs_off_the_event_loop(oci_endpoint, oci_instance_identity, compartment_id) -> None:  # type: ignore[no-untyped-def]
     federation_delay = 0.5
 
@@ -287,7 +275,7 @@ def test_async_refresh_runs_off_the_event_loop(oci_endpoint, oci_instance_identi
         oci_instance_identity.delay = federation_delay
         oci_endpoint.issuer.revoke(oci_instance_identity.issued[-1])  # forces a refresh on the next 401
         work = asyncio.gather(*(client.models.list() for _ in range(10)))
-        return await _longest_stall(work)
+        return await longest_stall(work, tick=0.002)
 
     stall = asyncio.run(main())
     print(f"longest event-loop stall during a 500 ms federation: {stall * 1000:.1f} ms")
