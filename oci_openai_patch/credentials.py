@@ -179,6 +179,11 @@ class ApiKeyCredentials(CredentialsProvider):
         return SigningKey(key_id=f"{tenancy}/{user}/{fingerprint}", private_key=key)
 
 
+#: How long a session reload waits before reading a token file again that it found
+#: empty or garbled (being rewritten).
+SESSION_REREAD_DELAY_SECONDS = 0.1
+
+
 class SessionCredentials(CredentialsProvider):
     """A session from ``oci session authenticate``: a token file and its session key.
 
@@ -199,7 +204,15 @@ class SessionCredentials(CredentialsProvider):
         profile = read_profile(self.config_file, self.profile_name)
         source = f"profile [{profile.name}] of {profile.config_file}"
         token_path = profile.path("security_token_file", "session profiles are made by 'oci session authenticate'")
-        token, expires_at = read_security_token(token_path, source=source)
+        try:
+            token, expires_at = read_security_token(token_path, source=source)
+        except ConfigurationError:
+            if self._key is None:
+                raise
+            # A reload met an empty or half-written file: ``oci session refresh`` may be
+            # rewriting it right now. Read once more before failing the request.
+            time.sleep(SESSION_REREAD_DELAY_SECONDS)
+            token, expires_at = read_security_token(token_path, source=source)
         if self._private_key is None or force:
             self._private_key = load_private_key(
                 profile.path("key_file", "the session private key"), profile.get("pass_phrase"), source=source

@@ -436,3 +436,20 @@ def test_resource_principal_22_errors_name_the_variable(tmp_path: Path, oci_reso
     oci_resource_principal.rotate(ttl=-10, revoke_old=False)
     with pytest.raises(CredentialsError, match="has expired"):
         OciResourcePrincipalAuth()
+
+
+def test_session_reload_reads_a_file_being_rewritten_again(oci_session_profile) -> None:  # type: ignore[no-untyped-def]
+    from oci_openai_patch.credentials import SessionCredentials
+
+    credentials = SessionCredentials(config_file=oci_session_profile.config_file)
+    first = credentials.get()
+    fresh = oci_session_profile.verifier.issuer.issue(oci_session_profile.private_key.public_key())
+    Path(oci_session_profile.token_file).write_text("", encoding="utf-8")  # a rewrite has begun
+    writer = threading.Timer(0.03, lambda: Path(oci_session_profile.token_file).write_text(fresh, encoding="utf-8"))
+    writer.start()
+    second = credentials.refresh(first)
+    writer.join()
+    assert second.key_id == "ST$" + fresh
+    Path(oci_session_profile.token_file).write_text("", encoding="utf-8")  # and one that never ends
+    with pytest.raises(ConfigurationError, match="is empty"):
+        credentials.refresh(second)
