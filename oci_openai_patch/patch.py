@@ -72,14 +72,14 @@ def auth_from_settings(settings: Settings) -> Any:
         return auth_module.OciUserPrincipalAuth(settings.profile, settings.config_file, hosts=())
     if kind == "session":
         return auth_module.OciSessionAuth(settings.profile, settings.config_file, hosts=())
+    # The federation endpoint, service-account token path and token timeout are read
+    # from the environment by the credentials themselves (the explicit classes do too).
     if kind == "instance_principal":
-        kwargs = {"federation_endpoint": settings.federation_endpoint} if settings.federation_endpoint else {}
-        return auth_module.OciInstancePrincipalAuth(hosts=(), **kwargs)
+        return auth_module.OciInstancePrincipalAuth(hosts=())
     if kind == "resource_principal":
         return auth_module.OciResourcePrincipalAuth(hosts=())
     if kind == "workload_identity":
-        path = settings.service_account_token_path
-        return auth_module.OciWorkloadIdentityAuth(hosts=(), **({"service_account_token_path": path} if path else {}))
+        return auth_module.OciWorkloadIdentityAuth(hosts=())
     raise ConfigurationError(f"OCI_OPENAI_AUTH={kind!r} is not an auth kind")  # pragma: no cover
 
 

@@ -81,9 +81,6 @@ class Settings:
     region: str | None = None
     hosts: tuple[HostPattern, ...] = ()
     model_map: dict[str, str] = field(default_factory=dict)
-    federation_endpoint: str | None = None
-    service_account_token_path: str | None = None
-    auth_timeout: float | None = None
 
     @property
     def region_base_url(self) -> str | None:
@@ -157,8 +154,6 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         region=region[1] if region else None,
         hosts=extra_hosts_from_env(env),
         model_map=parse_model_map(env.get(OCI_OPENAI_MODEL_MAP, "")),
-        federation_endpoint=env.get(OCI_OPENAI_FEDERATION_ENDPOINT, "").strip() or None,
-        service_account_token_path=env.get(OCI_OPENAI_SERVICE_ACCOUNT_TOKEN_PATH, "").strip() or None,
-        auth_timeout=auth_timeout_from_env(env),
     )
+    auth_timeout_from_env(env)  # a malformed timeout fails here, even for kinds that never wait
     return settings
