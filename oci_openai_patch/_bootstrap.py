@@ -3,7 +3,8 @@
 :func:`install` costs almost nothing: it imports no openai, oci, wrapt or httpx. It puts
 a small finder in front of :data:`sys.meta_path` that waits for ``openai`` to be
 imported; only then is :func:`oci_openai_patch.patch.patch` called (which imports wrapt).
-If openai is already imported, it patches at once. Any failure is logged, never raised:
+If openai is already imported, it patches at once. The finder survives ``find_spec``
+probes and is removed once openai has executed. Any failure is logged, never raised:
 a broken configuration must not stop the host program from starting. Several routes at
 once install one finder and patch once.
 """
@@ -41,11 +42,39 @@ def _apply() -> None:
         _warn("oci_openai_patch: not enabled: %s", error)
 
 
-class _PatchAfterImport:
-    """Finds nothing itself; wraps the loader of ``openai`` so it patches after exec.
+class _PatchingLoader:
+    """openai's own loader, which patches openai once it has executed.
 
-    A meta path finder and loader by protocol (``find_spec``, ``create_module``,
-    ``exec_module``), without the ``importlib.abc`` base classes and their imports.
+    A loader by protocol (``create_module``, ``exec_module``); every other attribute
+    (``get_filename``, ``is_package``, resource readers) is the real loader's.
+    """
+
+    def __init__(self, loader: "Any") -> None:
+        self._loader = loader
+
+    def __getattr__(self, name: str) -> "Any":
+        return getattr(self._loader, name)
+
+    def create_module(self, spec: "importlib.machinery.ModuleSpec") -> "ModuleType | None":
+        module: ModuleType | None = self._loader.create_module(spec)
+        return module
+
+    def exec_module(self, module: "ModuleType") -> None:
+        if module.__spec__ is not None:
+            module.__spec__.loader = self._loader
+        module.__loader__ = self._loader
+        self._loader.exec_module(module)
+        _uninstall_finder()
+        _apply()
+
+
+class _PatchAfterImport:
+    """Finds nothing itself; hands out openai's spec with a loader that patches after exec.
+
+    It stays on :data:`sys.meta_path` until openai has really been executed: a mere
+    ``importlib.util.find_spec("openai")`` (how instructor, dspy and many others probe
+    for optional dependencies) gets a spec and leaves the finder in place, so the real
+    import that may follow, by any route, is still patched.
     """
 
     def find_spec(
@@ -53,25 +82,22 @@ class _PatchAfterImport:
     ) -> "importlib.machinery.ModuleSpec | None":
         if fullname != "openai":
             return None
-        sys.meta_path.remove(self)  # one shot: find the real spec without finding ourselves
-        import importlib.util
-
-        spec = importlib.util.find_spec(fullname)
-        if spec is None or spec.loader is None:
+        spec: importlib.machinery.ModuleSpec | None = None
+        for finder in list(sys.meta_path):
+            find = getattr(finder, "find_spec", None)
+            if finder is self or isinstance(finder, _PatchAfterImport) or find is None:
+                continue
+            spec = find(fullname, path, target)
+            if spec is not None:
+                break
+        if spec is None or spec.loader is None or isinstance(spec.loader, _PatchingLoader):
             return spec
-        self._loader: Any = spec.loader
-        spec.loader = self  # type: ignore[assignment]  # a loader by protocol
+        spec.loader = _PatchingLoader(spec.loader)  # type: ignore[assignment]  # a loader by protocol
         return spec
 
-    def create_module(self, spec: "importlib.machinery.ModuleSpec") -> "ModuleType | None":
-        module: ModuleType | None = self._loader.create_module(spec)
-        return module
 
-    def exec_module(self, module: "ModuleType") -> None:
-        module.__spec__.loader = self._loader  # type: ignore[union-attr]
-        module.__loader__ = self._loader
-        self._loader.exec_module(module)
-        _apply()
+def _uninstall_finder() -> None:
+    sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, _PatchAfterImport)]
 
 
 def install() -> None:

@@ -4,32 +4,42 @@ One object works in ``httpx.Client``, ``httpx.AsyncClient``, ``httpx2.Client`` a
 ``httpx2.AsyncClient``: its class derives from the ``Auth`` base of each library that is
 installed, so both libraries' ``isinstance`` checks accept it (an httpx2 client refuses a
 plain ``httpx.Auth``). Per request it: checks the host (a foreign host gets the request
-untouched, or the auth it already had), drops the caller's ``Authorization`` and
-``X-Api-Key``, signs the request as it will go on the wire, and on a 401 reloads the
-credentials once, re-signs with a fresh date and retries once.
+untouched, or the auth it already had, minus the OCI-only headers), drops the caller's
+``Authorization`` and ``X-Api-Key``, refuses a plain-http request that a proxy would carry,
+signs the request as it will go on the wire, and on a 401 from the host it signed for
+reloads the credentials once, re-signs with a fresh date and retries once.
 """
 
 from __future__ import annotations
 
 import importlib
 import json
+import logging
 import sys
 import time
-from collections.abc import AsyncGenerator, Generator, Iterable, Mapping
+import weakref
+from collections.abc import AsyncGenerator, Callable, Generator, Iterable, Mapping
 from typing import Any
 
 from .credentials import (
     ApiKeyCredentials,
-    CredentialsProvider,
+    KeySource,
     SessionCredentials,
     SigningKey,
     instance_principal,
+    redact_key_id,
     resource_principal,
     workload_identity,
 )
+from .errors import ConfigurationError
 from .hosts import HostPattern, HostPolicy
 from .oci_config import DEFAULT_CONFIG_FILE, DEFAULT_PROFILE
+from .proxies import proxy_for
+from .request_headers import OCI_ONLY_HEADERS, PLACEHOLDER_API_KEY
 from .signing import STRIPPED_HEADERS, sign_request
+
+logger = logging.getLogger("oci_openai_patch")
+_PLACEHOLDER_AUTHORIZATION = f"Bearer {PLACEHOLDER_API_KEY}"
 
 _KEPT_HEADERS = ("date", "content-type", "content-length", "x-content-sha256")
 
@@ -69,6 +79,21 @@ def _rewrite_model(request: Any, model_map: Mapping[str, str]) -> Any:
 _WATCHED_HEADERS = frozenset((*_KEPT_HEADERS, *STRIPPED_HEADERS, "host"))
 
 
+def _strip_oci_headers(request: Any) -> None:
+    """Remove what only an OCI host may see from a request bound elsewhere: the
+    compartment and conversation-store headers, and the placeholder API key."""
+    headers = request.headers
+    for name in OCI_ONLY_HEADERS:
+        if name in headers:
+            del headers[name]
+    if headers.get("authorization") == _PLACEHOLDER_AUTHORIZATION:
+        del headers["authorization"]
+
+
+def _origin(url: Any) -> tuple[str, str, int | None]:
+    return (url.scheme, url.host, url.port)
+
+
 def _sign(request: Any, key: SigningKey, *, fresh_date: bool) -> None:
     headers = request.headers
     # One pass over the headers (each lookup in an httpx Headers is a scan of them all).
@@ -92,6 +117,8 @@ def _sign(request: Any, key: SigningKey, *, fresh_date: bool) -> None:
     )
     for name, value in added.items():
         headers[name] = value
+    if logger.isEnabledFor(logging.DEBUG):
+        logger.debug("signed %s %s%s as %s", request.method, host, request.url.path, redact_key_id(key.key_id))
 
 
 class OciAuth(_HttpxAuth):  # type: ignore[misc]
@@ -106,7 +133,7 @@ class OciAuth(_HttpxAuth):  # type: ignore[misc]
 
     def __init__(
         self,
-        credentials: CredentialsProvider,
+        credentials: KeySource,
         *,
         hosts: Iterable[str | HostPattern] = (),
         policy: HostPolicy | None = None,
@@ -120,6 +147,9 @@ class OciAuth(_HttpxAuth):  # type: ignore[misc]
         self.delegate = delegate
         self.retry_on_401 = retry_on_401
         self.model_map = dict(model_map or {})
+        #: The http client this view signs for, when known (a weak reference): its proxy
+        #: configuration decides whether a plain-http request may be signed.
+        self._http_client: Callable[[], Any] | None = None
 
     def trusting(self, hosts: Iterable[str | HostPattern]) -> OciAuth:
         """A view of this auth that also signs ``hosts``, sharing its credentials."""
@@ -128,6 +158,31 @@ class OciAuth(_HttpxAuth):  # type: ignore[misc]
         view.policy = self.policy.with_hosts(hosts)
         view._verdicts = {}
         return view
+
+    def for_http_client(self, http_client: Any, *, delegate: Any = None) -> OciAuth:
+        """A view of this auth for one http client: ``delegate`` (that client's own auth)
+        handles its foreign requests, and its proxies are consulted for plain http."""
+        view = object.__new__(type(self))
+        view.__dict__.update(self.__dict__)
+        view._verdicts = {}
+        view.delegate = delegate
+        view._http_client = weakref.ref(http_client)
+        return view
+
+    def _refuse_if_proxied(self, request: Any) -> None:
+        """A plain-http request is signed only if it goes straight to its (loopback) host:
+        a proxy would receive the signature, a reusable credential, in clear text."""
+        if request.url.scheme != "http":
+            return
+        client = self._http_client() if self._http_client is not None else None
+        proxy = proxy_for(request.url, client)
+        if proxy is not None:
+            message = (
+                f"refusing to sign http://{request.url.netloc.decode('ascii')}: the request would go through "
+                f"the proxy {proxy} in clear text; add the host to NO_PROXY, or use https"
+            )
+            logger.error("%s", message)
+            raise ConfigurationError(message)
 
     def signs(self, url: Any) -> bool:
         """Whether a request to ``url`` (an httpx/httpx2 URL) would be signed.
@@ -157,24 +212,34 @@ class OciAuth(_HttpxAuth):  # type: ignore[misc]
 
     def sync_auth_flow(self, request: Any) -> Generator[Any, Any, None]:
         if not self.signs(request.url):
+            _strip_oci_headers(request)
             delegate = self._foreign_auth(request)
             if delegate is not None:
                 yield from delegate.sync_auth_flow(request)
             else:
                 yield request
             return
+        self._refuse_if_proxied(request)
         request.read()
         request = _rewrite_model(request, self.model_map)
         key = self.credentials.get()
         _sign(request, key, fresh_date=False)
         response = yield request
-        if response.status_code == 401 and self.retry_on_401:
+        if self._refused_by_signed_host(request, response):
             key = self.credentials.refresh(key, time.monotonic())
             _sign(request, key, fresh_date=True)
             yield request
 
+    def _refused_by_signed_host(self, request: Any, response: Any) -> bool:
+        """A 401 counts only from the origin that was signed for, not from a host a
+        redirect led to (which must not be able to force a credential reload)."""
+        if response.status_code != 401 or not self.retry_on_401:
+            return False
+        return _origin(response.request.url) == _origin(request.url)
+
     async def async_auth_flow(self, request: Any) -> AsyncGenerator[Any, Any]:
         if not self.signs(request.url):
+            _strip_oci_headers(request)
             delegate = self._foreign_auth(request)
             if delegate is None:
                 yield request
@@ -187,15 +252,17 @@ class OciAuth(_HttpxAuth):  # type: ignore[misc]
                     next_request = await flow.asend(response)
                 except StopAsyncIteration:
                     return
+        self._refuse_if_proxied(request)
         await request.aread()
         request = _rewrite_model(request, self.model_map)
-        if self.credentials.needs_reload():
+        # One read decides: a fresh key is used as is, anything else (missing, due, or
+        # a reload under way) is waited for in a worker thread, never on the loop.
+        key = self.credentials.current()
+        if key is None:
             key = await _in_thread(self.credentials.get)
-        else:
-            key = self.credentials.get()
         _sign(request, key, fresh_date=False)
         response = yield request
-        if response.status_code == 401 and self.retry_on_401:
+        if self._refused_by_signed_host(request, response):
             key = await _in_thread(self.credentials.refresh, key, time.monotonic())
             _sign(request, key, fresh_date=True)
             yield request

@@ -2,9 +2,9 @@
 
 They are plain subclasses of ``openai.OpenAI`` / ``openai.AsyncOpenAI``: every openai
 keyword argument works, and so does everything built on an openai client. The signing
-auth is attached to the client's own http client (whichever library openai uses: httpx2
-on openai 3, httpx before), so it also covers ``copy()`` and ``with_options()``, which
-reuse that http client.
+auth is attached to the openai client itself (see :mod:`.client_signing`), not to its
+http client: it covers ``copy()`` / ``with_options()`` (also with a new ``http_client``),
+an http client replaced later, and an http client shared with other clients.
 """
 
 from __future__ import annotations
@@ -14,10 +14,11 @@ from typing import Any
 
 import openai
 
-from .attach import attach_auth
 from .auth import OciAuth
+from .client_signing import ClientSigning, attach, signing_of
 from .errors import ConfigurationError
-from .hosts import region_base_url
+from .hosts import region_base_url, url_host_pattern
+from .proxies import refuse_proxied_base_url
 from .request_headers import PLACEHOLDER_API_KEY, client_headers, oci_headers
 
 
@@ -55,21 +56,41 @@ def _resolve(
     return base_url, kwargs
 
 
-#: Set while ``copy()`` / ``with_options()`` builds a client: a base URL given there is not
-#: trusted, so ``with_options(base_url=<other host>)`` can never make a client sign it.
-_COPYING: contextvars.ContextVar[bool] = contextvars.ContextVar("oci_openai_copying", default=False)
+#: The signing of the client being copied, while ``copy()`` / ``with_options()`` builds the
+#: copy: the copy signs with the same auth and trusts the same hosts, and a base URL given
+#: there is not trusted, so ``with_options(base_url=<other host>)`` can never make it sign.
+_COPYING: contextvars.ContextVar[ClientSigning | None] = contextvars.ContextVar("oci_openai_copying", default=None)
 
 
 def _bind(client: Any, auth: OciAuth | None, base_url: str) -> None:
-    attach_auth(client._client, auth, trusted_urls=[] if _COPYING.get() else [base_url])
+    parent = _COPYING.get()
+    if auth is None and parent is not None:
+        attach(client, parent.auth)
+        return
+    if auth is None:
+        auth = getattr(client._client, "auth", None)
+        if not isinstance(auth, OciAuth):
+            raise ConfigurationError(
+                "auth= is required: pass OciUserPrincipalAuth(), OciSessionAuth(), OciInstancePrincipalAuth(), "
+                "OciResourcePrincipalAuth() or OciWorkloadIdentityAuth()"
+            )
+    trusted = [] if parent is not None else [pattern for pattern in [url_host_pattern(base_url)] if pattern]
+    attach(client, auth.trusting(trusted))
+    refuse_proxied_base_url(client, base_url)
 
 
 def _copy(method: Any, client: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    token = _COPYING.set(True)
+    token = _COPYING.set(signing_of(client))
     try:
         return method(client, *args, **kwargs)
     finally:
         _COPYING.reset(token)
+
+
+def _signing_auth(client: Any) -> Any:
+    signing = signing_of(client)
+    # Only while openai's own constructor runs is there no signing yet; it sends nothing.
+    return signing.auth_for(client._client) if signing is not None else None
 
 
 class OciOpenAI(openai.OpenAI):
@@ -81,6 +102,8 @@ class OciOpenAI(openai.OpenAI):
     ``/20231130/actions/v1`` flavour). ``compartment_id`` is required by Generative AI.
     """
 
+    _oci_openai_explicit = True
+
     def __init__(
         self,
         *,
@@ -95,6 +118,15 @@ class OciOpenAI(openai.OpenAI):
         base_url, kwargs = _resolve(auth, base_url, region, api, compartment_id, conversation_store_id, kwargs)
         super().__init__(**kwargs)
         _bind(self, auth, base_url)
+
+    @property
+    def custom_auth(self) -> Any:
+        """The signing auth, asked for by openai before each request (1.x, and async)."""
+        return _signing_auth(self)
+
+    def _custom_auth(self, security: Any) -> Any:
+        """The signing auth, asked for by the sync client of openai 2.x and 3.x."""
+        return _signing_auth(self)
 
     def copy(self, *args: Any, **kwargs: Any) -> Any:
         """``openai.OpenAI.copy``; the copy keeps this client's auth and trusted hosts."""
@@ -106,6 +138,8 @@ class OciOpenAI(openai.OpenAI):
 class AsyncOciOpenAI(openai.AsyncOpenAI):
     """An ``openai.AsyncOpenAI`` whose requests to OCI are signed by ``auth``; see :class:`OciOpenAI`."""
 
+    _oci_openai_explicit = True
+
     def __init__(
         self,
         *,
@@ -120,6 +154,11 @@ class AsyncOciOpenAI(openai.AsyncOpenAI):
         base_url, kwargs = _resolve(auth, base_url, region, api, compartment_id, conversation_store_id, kwargs)
         super().__init__(**kwargs)
         _bind(self, auth, base_url)
+
+    @property
+    def custom_auth(self) -> Any:
+        """The signing auth, asked for by openai before each request."""
+        return _signing_auth(self)
 
     def copy(self, *args: Any, **kwargs: Any) -> Any:
         """``openai.AsyncOpenAI.copy``; the copy keeps this client's auth and trusted hosts."""

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import abc
 import dataclasses
+import logging
 import os
 import threading
 import time
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .errors import ConfigurationError, CredentialsError
 from .key_cache import install_for_oci_sdk
@@ -35,9 +36,12 @@ from .oci_config import (
     read_security_token,
     token_expiry,
 )
+from .redact import Secret
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+
+logger = logging.getLogger("oci_openai_patch")
 
 #: A token is reloaded this long before it expires, or at half its remaining life when
 #: that is shorter (so tokens of a few seconds are still refreshed ahead of time).
@@ -52,9 +56,13 @@ def refresh_time(expires_at: float | None, now: float | None = None) -> float | 
     return expires_at - min(REFRESH_MARGIN_SECONDS, max(expires_at - now, 0.0) / 2)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class SigningKey:
-    """What one signature needs: the keyId, the private key, and when to reload them."""
+    """What one signature needs: the keyId, the private key, and when to reload them.
+
+    Its ``repr`` shows the key id redacted (a session token is a credential), so a dump
+    of a provider or a traceback rendered with its locals shows no token.
+    """
 
     key_id: str
     private_key: RSAPrivateKey
@@ -67,6 +75,19 @@ class SigningKey:
     def is_stale(self, now: float | None = None) -> bool:
         return self.refresh_at is not None and (time.time() if now is None else now) >= self.refresh_at
 
+    def __repr__(self) -> str:
+        return f"SigningKey(key_id={redact_key_id(self.key_id)!r}, expires_at={self.expires_at!r})"
+
+
+class KeySource(Protocol):
+    """What an auth needs of its credentials (a provider, or one built on first use)."""
+
+    def get(self) -> SigningKey: ...
+
+    def current(self) -> SigningKey | None: ...
+
+    def refresh(self, seen: SigningKey | None, refused_at: float | None = None) -> SigningKey: ...
+
 
 _PROVIDERS: weakref.WeakSet[CredentialsProvider] = weakref.WeakSet()
 
@@ -76,6 +97,7 @@ def _reset_locks_after_fork() -> None:
     # waiting forever on a lock no thread of its own will release.
     for provider in list(_PROVIDERS):
         provider._lock = threading.Lock()
+        provider._generation += 1  # results of the parent's in-flight loads are void
 
 
 os.register_at_fork(after_in_child=_reset_locks_after_fork)
@@ -90,33 +112,49 @@ class CredentialsProvider(abc.ABC):
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._key: SigningKey | None = None
+        #: Bumped by every reload that starts; a deadline worker abandoned by an older
+        #: reload sees it has moved on and keeps its result to itself.
+        self._generation = 0
         _PROVIDERS.add(self)
 
     def needs_reload(self) -> bool:
         """True when :meth:`get` would do I/O; cheap, so async callers can decide to use a thread."""
+        return self.current() is None
+
+    def current(self) -> SigningKey | None:
+        """The key if it can be used without I/O or waiting, else None (one read, so the
+        answer cannot go stale between a check and a use)."""
         key = self._key
-        return key is None or key.is_stale()
+        if key is None or key.is_stale():
+            return None
+        return key
 
     def get(self) -> SigningKey:
         """The current key, reloaded first if it is missing or near expiry."""
         key = self._key
         if key is not None and not key.is_stale():
             return key
-        return self._reload(seen=key, force=False)
+        return self._reload(seen=key, force=False, cause="expiry" if key is not None else "first use")
 
     def invalidate(self) -> None:
         """Mark the current key as due: the next request reloads it (an async client, in a
         worker thread), as if its token had reached its refresh time."""
-        key = self._key
-        if key is not None:
-            self._key = dataclasses.replace(key, refresh_at=0.0)
+        with self._lock:
+            key = self._key
+            if key is not None:
+                self._key = dataclasses.replace(key, refresh_at=0.0)
+                self._invalidated = True
 
     def refresh(self, seen: SigningKey | None, refused_at: float | None = None) -> SigningKey:
         """Reload after the server refused ``seen`` (a 401 received at ``refused_at``, a
         ``time.monotonic()`` value), unless another caller reloaded since that moment."""
-        return self._reload(seen=seen, force=True, refused_at=refused_at)
+        return self._reload(seen=seen, force=True, refused_at=refused_at, cause="401")
 
-    def _reload(self, *, seen: SigningKey | None, force: bool, refused_at: float | None = None) -> SigningKey:
+    _invalidated = False
+
+    def _reload(
+        self, *, seen: SigningKey | None, force: bool, refused_at: float | None = None, cause: str = "expiry"
+    ) -> SigningKey:
         with self._lock:
             current = self._key
             if (
@@ -126,8 +164,21 @@ class CredentialsProvider(abc.ABC):
                 and (refused_at is None or current.loaded_at >= refused_at)
             ):
                 return current
+            if self._invalidated and cause == "expiry":
+                cause = "invalidate()"
+            self._invalidated = False
+            self._generation += 1
+            started = time.monotonic()
             key = self._load(force=force or current is not None)
             self._key = key
+            if current is not None or logger.isEnabledFor(logging.DEBUG):
+                logger.log(
+                    logging.INFO if current is not None else logging.DEBUG,
+                    "%s credentials loaded (cause: %s) in %.0f ms",
+                    self.kind,
+                    cause,
+                    (time.monotonic() - started) * 1000,
+                )
             return key
 
     @abc.abstractmethod
@@ -218,7 +269,7 @@ class SessionCredentials(CredentialsProvider):
                 profile.path("key_file", "the session private key"), profile.get("pass_phrase"), source=source
             )
         return SigningKey(
-            key_id="ST$" + token,
+            key_id="ST$" + token.reveal(),
             private_key=self._private_key,
             expires_at=expires_at,
             refresh_at=refresh_time(expires_at),
@@ -307,17 +358,23 @@ class SdkSignerCredentials(CredentialsProvider):
         self._signer: Any = None
         self._key = self._load(force=False)
 
-    def _fetch(self, force: bool) -> tuple[str, Any]:
-        if self._signer is None:
+    def _fetch(self, force: bool, generation: int) -> tuple[str, Any]:
+        signer = self._signer
+        if signer is None:
             install_for_oci_sdk()
-            self._signer = self._factory()
+            signer = self._factory()
+            # A worker abandoned at its deadline may finish after a newer reload began:
+            # only the reload that is still current may install its signer.
+            if self._generation == generation:
+                self._signer = signer
         elif force:
-            self._signer.refresh_security_token()
-        return _signer_key(self._signer)
+            signer.refresh_security_token()
+        return _signer_key(signer)
 
     def _load(self, *, force: bool) -> SigningKey:
+        generation = self._generation
         try:
-            key_id, private_key = _with_deadline(lambda: self._fetch(force), self.timeout, self._source)
+            key_id, private_key = _with_deadline(lambda: self._fetch(force, generation), self.timeout, self._source)
         except (ConfigurationError, CredentialsError):
             raise
         except Exception as error:  # noqa: BLE001 - the SDK raises many types; all mean no token
@@ -334,14 +391,15 @@ RP_KEY = "OCI_RESOURCE_PRINCIPAL_PRIVATE_PEM"
 RP_PASSPHRASE = "OCI_RESOURCE_PRINCIPAL_PRIVATE_PEM_PASSPHRASE"
 
 
-def _value_or_file(name: str, value: str) -> tuple[str, str | None]:
+def _value_or_file(name: str, source: Secret) -> tuple[Secret, str | None]:
     """A resource-principal variable's content: the file it names if it is an absolute
     path (the platform rewrites those), else the value itself. Returns (content, path)."""
+    value = source.reveal()
     if not os.path.isabs(value):
-        return value, None
+        return source, None
     try:
         with open(value, encoding="utf-8") as handle:
-            return handle.read().strip(), value
+            return Secret(handle.read().strip()), value
     except OSError as error:
         raise CredentialsError(f"{name} names {value}, which cannot be read ({error.strerror})") from None
 
@@ -359,9 +417,10 @@ class ResourcePrincipalV22Credentials(CredentialsProvider):
 
     def __init__(self) -> None:
         super().__init__()
-        self._token_source = os.environ.get(RP_TOKEN, "").strip()
-        self._key_source = os.environ.get(RP_KEY, "").strip()
-        self._phrase_source = os.environ.get(RP_PASSPHRASE, "").strip() or None
+        # Each may be the secret itself rather than a path: held as Secret, never shown.
+        self._token_source = Secret(os.environ.get(RP_TOKEN, "").strip())
+        self._key_source = Secret(os.environ.get(RP_KEY, "").strip())
+        self._phrase_source = Secret(os.environ.get(RP_PASSPHRASE, "").strip())
         for name, value in ((RP_TOKEN, self._token_source), (RP_KEY, self._key_source)):
             if not value:
                 raise ConfigurationError(
@@ -387,8 +446,10 @@ class ResourcePrincipalV22Credentials(CredentialsProvider):
             f"set {RP_PASSPHRASE}",
             RP_PASSPHRASE,
         )
-        private_key = parse_private_key(pem.encode("utf-8"), phrase.encode("utf-8") if phrase else None, origin)
-        return SigningKey("ST$" + token, private_key, expires_at, refresh_time(expires_at))
+        private_key = parse_private_key(
+            pem.reveal().encode("utf-8"), phrase.reveal().encode("utf-8") if phrase else None, origin
+        )
+        return SigningKey("ST$" + token.reveal(), private_key, expires_at, refresh_time(expires_at))
 
 
 def _describe(error: Exception) -> str:

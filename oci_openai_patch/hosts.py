@@ -178,6 +178,15 @@ class HostPattern:
         return host == self.host
 
 
+def url_host_pattern(url: str) -> HostPattern | None:
+    """The exact host and port of a base URL, as a pattern to trust."""
+    parts = urlsplit(str(url))
+    if not parts.hostname:
+        return None
+    port = parts.port or DEFAULT_PORTS.get(parts.scheme.lower())
+    return HostPattern(host=parts.hostname.lower().rstrip("."), port=port)
+
+
 def parse_host_list(text: str, *, source: str = "OCI_OPENAI_HOSTS") -> tuple[HostPattern, ...]:
     """Parse a comma-separated host list such as the value of ``OCI_OPENAI_HOSTS``."""
     return tuple(HostPattern.parse(item, source=source) for item in text.split(",") if item.strip())

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from .errors import ConfigurationError, CredentialsError
 from .key_cache import cached_private_key
+from .redact import Secret
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
@@ -198,12 +199,12 @@ def jwt_expiry(token: str) -> float | None:
     return float(exp) if isinstance(exp, (int, float)) else None
 
 
-def read_security_token(path: str, *, source: str) -> tuple[str, float | None]:
+def read_security_token(path: str, *, source: str) -> tuple[Secret, float | None]:
     """Read a session token file; refuse a token that is garbled or already expired."""
     refresh = "run 'oci session refresh' (or 'oci session authenticate' if that fails)"
     try:
         with open(path, encoding="utf-8") as handle:
-            token = handle.read().strip()
+            token = Secret(handle.read().strip())
     except FileNotFoundError:
         raise ConfigurationError(f"security token file {path} (from {source}) does not exist; {refresh}") from None
     except (OSError, UnicodeDecodeError):
@@ -218,14 +219,14 @@ def read_security_token(path: str, *, source: str) -> tuple[str, float | None]:
     return token, expiry
 
 
-def token_expiry(token: str, *, invalid: Exception, expired: Exception) -> float | None:
+def token_expiry(token: Secret, *, invalid: Exception, expired: Exception) -> float | None:
     """The expiry of a security token (a JWT); raise ``invalid`` if it is not one, or
     ``expired`` if it has expired."""
     try:
-        jwt_claims(token)
+        jwt_claims(token.reveal())
     except (ValueError, UnicodeDecodeError):
         raise invalid from None
-    expiry = jwt_expiry(token)
+    expiry = jwt_expiry(token.reveal())
     if expiry is not None and expiry <= time.time():
         raise expired
     return expiry

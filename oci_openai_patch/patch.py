@@ -3,27 +3,37 @@
 :func:`patch` wraps both ``__init__`` methods with wrapt, which reaches their subclasses
 (the module-level client), names bound early with ``from openai import OpenAI``, and the
 clients ``copy()`` / ``with_options()`` build. A client whose base URL is an OCI host (or
-an extra host the user named) gets the signing auth on its http client, a placeholder
-API key if none resolves, and the compartment headers; any other client is left exactly
-as it was. Provider subclasses (Azure, our own ``OciOpenAI``) are never touched.
+an extra host the user named) gets a placeholder API key if none resolves and the
+compartment headers. Azure clients, openai providers and our own ``OciOpenAI`` are
+never touched.
 
-A configuration error surfaces when an OCI client is built, as one clear line; an
-internal failure while deciding about a non-OCI client is logged and that client is
-built unpatched.
+Signing is attached to the openai client (see :mod:`.client_signing`), so it survives a
+replaced http client and never changes the caller's. Every client the shim sees gets
+it: a client built for another host still has its requests to an OCI host signed (fail
+closed), and only those; its other requests keep their own key and auth.
+
+A configuration error is raised, as one clear line naming the variable, by every openai
+client built while it stands: never an unsigned client instead. openai's own
+constructor runs exactly once, and its exceptions pass through unchanged.
 """
 
 from __future__ import annotations
 
 import contextlib
+import inspect
 import logging
 import os
+import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
-from .errors import ConfigurationError, OciOpenAIError
+from .client_signing import ATTRIBUTE, attach
+from .errors import ConfigurationError
 from .hosts import HostPolicy, parse_host_list
+from .proxies import refuse_proxied_base_url
 from .request_headers import PLACEHOLDER_API_KEY, client_headers
 from .settings import Settings, load_settings
 
@@ -44,6 +54,7 @@ class _PatchState:
     model_map: dict[str, str] = field(default_factory=dict)
     error: ConfigurationError | None = None
     _auth: Any = None
+    _guard: Any = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def auth(self) -> Any:
@@ -59,8 +70,51 @@ class _PatchState:
                 self._auth = auth
             return self._auth
 
+    def guard_auth(self) -> Any:
+        """The auth of a client whose base URL is not OCI: it signs only a request that
+        goes to an OCI host after all, and loads credentials only then."""
+        if self._guard is None:
+            from .auth import OciAuth
+
+            self._guard = OciAuth(_DeferredCredentials(self), policy=self.policy, model_map=self.model_map)
+        return self._guard
+
+
+class _DeferredCredentials:
+    """The shim's credentials as seen by a non-OCI client: built on its first OCI request."""
+
+    kind = "deferred"
+
+    def __init__(self, state: _PatchState) -> None:
+        self._state = state
+
+    def _real(self) -> Any:
+        return self._state.auth().credentials
+
+    def get(self) -> Any:
+        return self._real().get()
+
+    def current(self) -> Any:
+        # Building the credentials may read files or federate: leave that to get(),
+        # which an async client calls in a worker thread.
+        auth = self._state._auth
+        return auth.credentials.current() if auth is not None else None
+
+    def refresh(self, seen: Any, refused_at: float | None = None) -> Any:
+        return self._real().refresh(seen, refused_at)
+
 
 _state: _PatchState | None = None
+
+
+def _renew_lock_after_fork() -> None:
+    # A fork while another thread was building the auth would leave the child's first
+    # OCI client waiting forever on a lock no thread of its own holds.
+    if _state is not None:
+        _state._lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_renew_lock_after_fork)
 
 
 def auth_from_settings(settings: Settings) -> Any:
@@ -83,13 +137,17 @@ def auth_from_settings(settings: Settings) -> Any:
     raise ConfigurationError(f"OCI_OPENAI_AUTH={kind!r} is not an auth kind")  # pragma: no cover
 
 
-def _is_skipped(instance: Any) -> bool:
+def _skip_reason(instance: Any, kwargs: Mapping[str, Any]) -> str | None:
+    """Why a client is none of the shim's business, or None if it is."""
     import openai
 
-    from .clients import AsyncOciOpenAI, OciOpenAI
-
-    skipped = (OciOpenAI, AsyncOciOpenAI, openai.AzureOpenAI, openai.AsyncAzureOpenAI)
-    return isinstance(instance, skipped)
+    if getattr(type(instance), "_oci_openai_explicit", False):
+        return "an OciOpenAI client signs by itself"
+    if isinstance(instance, (openai.AzureOpenAI, openai.AsyncAzureOpenAI)):
+        return "Azure"
+    if kwargs.get("provider") is not None or kwargs.get("workload_identity") is not None:
+        return "an openai provider or workload identity signs it"
+    return None
 
 
 def _resolve_base_url(state: _PatchState, kwargs: dict[str, Any]) -> str | None:
@@ -124,30 +182,91 @@ def _prepare_kwargs(state: _PatchState, base_url: str, kwargs: dict[str, Any]) -
         kwargs["default_headers"] = headers
 
 
+def _host(url: str) -> str:
+    return urlsplit(url).netloc.rpartition("@")[2] or url
+
+
 def _init_wrapper(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """Runs openai's constructor exactly once; decides before it, attaches after it."""
     state = _state
     if state is None or args:
         return wrapped(*args, **kwargs)
-    try:
-        if _is_skipped(instance) or kwargs.get("provider") is not None:
-            return wrapped(*args, **kwargs)
-        base_url = _resolve_base_url(state, kwargs)
-        if base_url is None or not state.policy.allows_url(base_url):
-            return wrapped(*args, **kwargs)
-    except OciOpenAIError:
-        raise
-    except Exception:
-        logger.warning("oci_openai_patch: could not inspect an openai client; leaving it unpatched", exc_info=True)
-        return wrapped(*args, **kwargs)
     if state.error is not None:
+        # A broken OCI_OPENAI_* variable must never yield a quietly unsigned client.
         raise state.error
-    _prepare_kwargs(state, base_url, kwargs)
-    auth = state.auth()
-    result = wrapped(*args, **kwargs)
-    from .attach import attach_auth
+    name = type(instance).__name__
+    reason = _skip_reason(instance, kwargs)
+    if reason is not None:
+        vars(instance).setdefault(ATTRIBUTE, False)
+        logger.debug("%s left alone: %s", name, reason)
+        return wrapped(*args, **kwargs)
+    base_url = _resolve_base_url(state, kwargs)
+    oci_bound = base_url is not None and state.policy.allows_url(base_url)
+    own = getattr(kwargs.get("http_client"), "auth", None)
+    if own is not None:
+        from .auth import OciAuth
 
-    attach_auth(instance._client, auth)
+        own = own if isinstance(own, OciAuth) else None
+    if oci_bound:
+        _prepare_kwargs(state, base_url, kwargs)  # type: ignore[arg-type]
+        auth = state.auth()
+    else:
+        auth = state.guard_auth()
+    result = wrapped(*args, **kwargs)
+    attach(instance, auth)
+    if oci_bound:
+        refuse_proxied_base_url(instance, base_url)  # type: ignore[arg-type]
+        if own is not None:
+            logger.info("%s for %s: signed by the caller's own %s", name, _host(base_url), type(own).__name__)  # type: ignore[arg-type]
+        else:
+            logger.info("%s for %s: signed with %s", name, _host(base_url), type(auth).__name__)  # type: ignore[arg-type]
+    else:
+        logger.debug(
+            "%s for %s: not an OCI host; requests are signed only if they go to one",
+            name,
+            _host(base_url) if base_url else "the default OpenAI endpoint",
+        )
     return result
+
+
+def _hooked_auth(client: Any) -> Any:
+    """The auth openai should send this client's request with, or None for its own."""
+    signing = vars(client).get(ATTRIBUTE)
+    if signing is False:
+        return None
+    if signing is None:
+        # A client built before the shim was switched on (or while it was off).
+        state = _state
+        if state is None or state.error is not None or _skip_reason(client, {}) is not None:
+            return None
+        signing = attach(client, state.guard_auth())
+    return signing.auth_for(client._client)
+
+
+def _install_auth_hooks(cls: Any) -> None:
+    """Answer openai's per-request auth questions for ``cls`` and its subclasses.
+
+    Installed once and left in place by :func:`unpatch`: clients already built keep
+    signing, clients built later carry no signing and get openai's own answer.
+    """
+    if cls.__dict__.get("_oci_openai_hooks"):
+        return
+    original = inspect.getattr_static(cls, "custom_auth")
+
+    def custom_auth(self: Any) -> Any:
+        auth = _hooked_auth(self)
+        return auth if auth is not None else original.__get__(self, type(self))
+
+    cls.custom_auth = property(custom_auth, doc=getattr(original, "__doc__", None))
+    original_method = getattr(cls, "_custom_auth", None)
+    if original_method is not None:
+
+        def _custom_auth(self: Any, security: Any) -> Any:
+            auth = _hooked_auth(self)
+            return auth if auth is not None else original_method(self, security)
+
+        cls._custom_auth = _custom_auth
+    cls._oci_openai_hooks = True
 
 
 def _module_client_api_key() -> None:
@@ -184,13 +303,18 @@ def patch(
     import wrapt
 
     try:
+        configure_logging()
         _state = _build_state(auth, compartment_id, conversation_store_id, hosts, region, model_map)
     except ConfigurationError as error:
         if not _defer_errors:
             raise
-        _state = _PatchState(auth_factory=lambda: None, policy=_policy_despite(error), error=error)
+        logger.error("oci_openai_patch: %s", error)
+        _state = _PatchState(auth_factory=lambda: None, policy=HostPolicy(), error=error)
+    else:
+        _log_switched_on(auth)
     for name in _TARGETS:
         cls = getattr(openai, name)
+        _install_auth_hooks(cls)
         if not _is_patched(cls):
             wrapper = wrapt.FunctionWrapper(cls.__dict__["__init__"], _init_wrapper)
             wrapper._self_oci_openai_patch = True  # type: ignore[attr-defined]
@@ -198,15 +322,36 @@ def patch(
     _module_client_api_key()
 
 
-def _policy_despite(error: ConfigurationError) -> HostPolicy:
-    """The hosts to treat as OCI when the configuration is broken, so the error is raised
-    for exactly the clients it concerns."""
-    from .settings import extra_hosts_from_env
+def _log_switched_on(auth: Any) -> None:
+    if auth is not None:
+        logger.info("oci_openai_patch: on (auth %s, given to patch())", type(auth).__name__)
+        return
+    from .settings import load_settings as settings_now
 
-    try:
-        return HostPolicy(extra=extra_hosts_from_env())
-    except ConfigurationError:
-        return HostPolicy()
+    settings = settings_now()
+    profile = f", profile {settings.profile}" if settings.auth_kind in ("user_principal", "session") else ""
+    logger.info("oci_openai_patch: on (auth %s%s)", settings.auth_kind, profile)
+
+
+#: ``OCI_OPENAI_LOG`` values -> logging levels (like ``OPENAI_LOG``).
+LOG_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO}
+_log_handler: logging.Handler | None = None
+
+
+def configure_logging() -> None:
+    """Send the ``oci_openai_patch`` logger to stderr when ``OCI_OPENAI_LOG`` asks for it."""
+    global _log_handler
+    text = os.environ.get("OCI_OPENAI_LOG", "").strip()
+    if not text:
+        return
+    level = LOG_LEVELS.get(text.lower())
+    if level is None:
+        raise ConfigurationError(f"OCI_OPENAI_LOG={text!r} is not a log level; use debug or info")
+    if _log_handler is None:
+        _log_handler = logging.StreamHandler(sys.stderr)
+        _log_handler.setFormatter(logging.Formatter("%(name)s %(levelname)s: %(message)s"))
+        logger.addHandler(_log_handler)
+    logger.setLevel(level)
 
 
 def _build_state(
@@ -244,8 +389,6 @@ def unpatch() -> None:
     """Restore the original constructors; clients already built keep signing."""
     global _state
     _state = None
-    import sys
-
     openai = sys.modules.get("openai")
     if openai is None:
         return
@@ -258,8 +401,6 @@ def unpatch() -> None:
 
 
 def is_patched() -> bool:
-    import sys
-
     openai = sys.modules.get("openai")
     return openai is not None and _state is not None and all(_is_patched(getattr(openai, n)) for n in _TARGETS)
 

@@ -116,7 +116,7 @@ def test_percent_encoded_paths_verify_as_sent(oci_endpoint, oci_api_key_profile)
     auth = OciUserPrincipalAuth(config_file=oci_api_key_profile.config_file)
     client = OciOpenAI(auth=auth, base_url=oci_endpoint.base_url)
     for target in ("/models/a%20b", "/models/x%2Fy?q=%7E", "/models/~tilde?s=a%20b&t=~"):
-        response = client._client.get(oci_endpoint.base_url + target)
+        response = client._client.get(oci_endpoint.base_url + target, auth=client.custom_auth)
         assert response.status_code == 200, response.text
     assert [r.target for r in oci_endpoint.requests] == [
         "/openai/v1/models/a%20b",

@@ -111,18 +111,19 @@ def test_shim_on_defers_everything_until_openai(oci_endpoint, oci_api_key_profil
     assert out[1] == "True False"
 
 
-def test_configuration_error_surfaces_where_an_oci_client_is_built(oci_endpoint, oci_api_key_profile) -> None:  # type: ignore[no-untyped-def]
+def test_configuration_error_surfaces_where_any_client_is_built(oci_endpoint, oci_api_key_profile) -> None:  # type: ignore[no-untyped-def]
     code = f"""
     import openai
-    openai.OpenAI(api_key="sk", base_url="https://api.example.com/v1")
-    try:
-        openai.OpenAI(base_url="{oci_endpoint.base_url}")
-    except ValueError as error:
-        print(type(error).__name__, error)
+    for url in ("https://api.example.com/v1", "{oci_endpoint.base_url}"):
+        try:
+            openai.OpenAI(api_key="sk", base_url=url)
+        except ValueError as error:
+            print(type(error).__name__, error)
     """
-    out = _run(code, _env(oci_endpoint, oci_api_key_profile, OCI_OPENAI_AUTH="kerberos"))
-    assert out.startswith("ConfigurationError OCI_OPENAI_AUTH='kerberos' is not an auth kind")
-    assert "instance_principal" in out
+    out = _run(code, _env(oci_endpoint, oci_api_key_profile, OCI_OPENAI_AUTH="kerberos")).splitlines()
+    assert len(out) == 2 and out[0] == out[1]
+    assert out[0].startswith("ConfigurationError OCI_OPENAI_AUTH='kerberos' is not an auth kind")
+    assert "instance_principal" in out[0]
 
 
 def test_genai_host_needs_the_compartment(oci_endpoint, oci_api_key_profile) -> None:  # type: ignore[no-untyped-def]
@@ -141,9 +142,11 @@ def test_patch_unpatch_patch_again_in_a_fresh_interpreter(oci_endpoint, oci_api_
     code = f"""
     import openai, wrapt
     from oci_openai_patch import patch
+    from oci_openai_patch.client_signing import signing_auth
     url = "{oci_endpoint.base_url}"
     def signed():
-        return type(openai.OpenAI(api_key="k", base_url=url)._client.auth).__name__
+        auth = signing_auth(openai.OpenAI(api_key="k", base_url=url))
+        return type(auth.credentials).__name__ if auth else "NoneType"
     print(signed())
     patch.unpatch(); print(signed())
     patch.patch(); patch.patch(); print(signed())
@@ -155,12 +158,12 @@ def test_patch_unpatch_patch_again_in_a_fresh_interpreter(oci_endpoint, oci_api_
     env = _env(oci_endpoint, oci_api_key_profile)
     out = _run(code.replace("from oci_openai_patch import patch", "import oci_openai_patch.patch as patch"), env)
     assert out.split() == [
-        "OciUserPrincipalAuth",
+        "ApiKeyCredentials",
         "NoneType",
-        "OciUserPrincipalAuth",
+        "ApiKeyCredentials",
         "False",
-        "OciUserPrincipalAuth",
-        "OciUserPrincipalAuth",
+        "ApiKeyCredentials",
+        "ApiKeyCredentials",
     ]
 
 

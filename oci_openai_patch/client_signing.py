@@ -1,0 +1,70 @@
+"""Signing attached to the openai client, not to the http client it happens to hold.
+
+Before every request openai asks its client for a custom auth and passes it to the http
+client's ``send`` (the ``custom_auth`` property on 1.x and on every async client, the
+``_custom_auth(security)`` method on the sync client of 2.x and 3.x); an auth given to
+``send`` replaces the http client's own for that request. Answering there means:
+
+- signing follows the openai client whatever http client it holds now: pydantic-ai's new
+  client per event loop, a library assigning ``client._client``, ``with_options(http_client=)``;
+- the caller's http client is never changed, so clients that share one each keep their own
+  trusted hosts;
+- the http client's own auth still handles every foreign request (as the delegate), and
+  if it is one of this package's auths, it is the one that signs: the user's choice wins.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .auth import OciAuth
+
+#: Where an openai client keeps its :class:`ClientSigning` (in its ``__dict__``).
+ATTRIBUTE = "_oci_openai_signing"
+
+
+class ClientSigning:
+    """The signing of one openai client: its auth, adapted to its current http client."""
+
+    __slots__ = ("_cache", "auth")
+
+    def __init__(self, auth: OciAuth) -> None:
+        self.auth = auth
+        self._cache: tuple[Any, Any, OciAuth] | None = None
+
+    def auth_for(self, http_client: Any) -> OciAuth:
+        """The auth for a request sent through ``http_client`` (remembered until the
+        client, or the auth set on it, changes)."""
+        own = getattr(http_client, "auth", None)
+        cached = self._cache
+        if cached is not None and cached[0] is http_client and cached[1] is own:
+            return cached[2]
+        if isinstance(own, OciAuth):
+            view = own.for_http_client(http_client, delegate=own.delegate)
+        else:
+            view = self.auth.for_http_client(http_client, delegate=own)
+        self._cache = (http_client, own, view)
+        return view
+
+
+def signing_of(client: Any) -> ClientSigning | None:
+    """The signing attached to an openai client, if any."""
+    signing: ClientSigning | None = vars(client).get(ATTRIBUTE)
+    return signing
+
+
+def attach(client: Any, auth: OciAuth) -> ClientSigning:
+    """Make ``client`` (an openai client) sign its OCI requests with ``auth``."""
+    signing = ClientSigning(auth)
+    vars(client)[ATTRIBUTE] = signing
+    return signing
+
+
+def signing_auth(client: Any) -> OciAuth | None:
+    """The auth that signs ``client``'s next OCI request, or None if nothing signs it
+    (for checks and ``doctor``; the request path asks :meth:`ClientSigning.auth_for`)."""
+    signing = signing_of(client)
+    if signing is not None:
+        return signing.auth_for(client._client)
+    own = getattr(client._client, "auth", None)
+    return own if isinstance(own, OciAuth) else None

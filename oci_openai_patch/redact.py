@@ -1,0 +1,39 @@
+"""Secrets that do not show themselves: tokens, keys and pass phrases held as :class:`Secret`.
+
+Error reporters render tracebacks with every frame's locals, and debugging sessions dump
+``vars()`` of objects; a session token held as a plain ``str`` appears in both. A
+``Secret`` prints as ``Secret('…')`` in ``repr`` and ``str``; code that needs the value
+asks for it with :meth:`Secret.reveal`, at the last moment.
+"""
+
+from __future__ import annotations
+
+
+class Secret:
+    """A credential value whose ``repr`` and ``str`` never contain it."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        """The value itself: for signing and parsing only, never for messages or logs."""
+        return self._value
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+    def __repr__(self) -> str:
+        return "Secret('…')"
+
+    __str__ = __repr__
+
+    def __reduce__(self) -> str | tuple[object, ...]:
+        raise TypeError("a Secret cannot be pickled")
