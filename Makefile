@@ -11,13 +11,13 @@ PY2 := $(VENV2)/bin/python
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test,lint,ecosystem]'
+	$(PY) -m pip install -q -e '.[test,lint,ecosystem,ecosystem-openai3]'
 	touch $@
 
 $(VENV2)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV2)
 	$(PY2) -m pip install -q --upgrade pip
-	$(PY2) -m pip install -q -e '.[test,ecosystem]' 'openai>=2,<3'
+	$(PY2) -m pip install -q -e '.[test,ecosystem,ecosystem-openai2]' 'openai>=2,<3'
 	touch $@
 
 install: $(VENV)/.installed

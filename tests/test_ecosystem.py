@@ -90,3 +90,60 @@ def test_litellm_openai_compatible_route(oci_endpoint, oci_api_key_profile, comp
     assert out.strip().endswith("You said: hello litellm")
     _check_signed(oci_endpoint, 1)
     assert oci_endpoint.requests[0].headers["compartmentid"] == compartment_id
+
+
+def _openai_major() -> int:
+    import openai
+
+    return int(openai.__version__.split(".")[0])
+
+
+def test_pydantic_ai_chat_and_responses_models_across_event_loops(oci_endpoint, oci_api_key_profile, compartment_id) -> None:  # type: ignore[no-untyped-def]
+    """pydantic-ai gives its AsyncOpenAI a new http client when it is entered again
+    after its client was closed (each ``async with agent`` in a new ``asyncio.run``)."""
+    if _openai_major() < 3:
+        pytest.skip("pydantic-ai's OpenAI models need openai 3.x")
+    _needs("pydantic_ai")
+    code = f"""
+    import asyncio
+    from pydantic_ai import Agent
+    from pydantic_ai.models.openai import OpenAIChatModel, OpenAIResponsesModel
+    from pydantic_ai.providers.openai import OpenAIProvider
+    for Model in (OpenAIChatModel, OpenAIResponsesModel):
+        agent = Agent(Model("m", provider=OpenAIProvider(base_url="{oci_endpoint.base_url}")))
+        async def once(prompt):
+            async with agent:
+                return (await agent.run(prompt)).output
+        print(asyncio.run(once("first")))
+        print(asyncio.run(once("second")))
+        print(Agent(Model("m", provider=OpenAIProvider(base_url="{oci_endpoint.base_url}"))).run_sync("third").output)
+    """
+    out = run_program(code, _env(oci_endpoint, oci_api_key_profile, compartment_id)).splitlines()
+    assert len(out) == 6 and "second" in out[1] and "second" in out[4]
+    assert len(oci_endpoint.requests) == 6
+    for request in oci_endpoint.requests:
+        assert request.verified, request.reason
+        assert LEGACY_KEY not in " ".join(request.headers.values())
+    targets = [r.target.rsplit("/", 1)[-1] for r in oci_endpoint.requests]
+    assert targets == ["completions"] * 3 + ["responses"] * 3
+
+
+def test_instructor_probing_openai_with_find_spec(oci_endpoint, oci_api_key_profile, compartment_id) -> None:  # type: ignore[no-untyped-def]
+    """instructor probes optional providers with ``find_spec`` before importing openai."""
+    if _openai_major() >= 3:
+        pytest.skip("instructor pins jiter<0.15, which openai 3.x excludes; tested with openai 2.x")
+    _needs("instructor")
+    code = f"""
+    import importlib.util
+    importlib.util.find_spec("openai")
+    import instructor
+    from openai import OpenAI
+    client = instructor.from_openai(OpenAI(base_url="{oci_endpoint.base_url}"))
+    reply = client.chat.completions.create(
+        model="m", response_model=None, messages=[{{"role": "user", "content": "hello instructor"}}]
+    )
+    print(reply.choices[0].message.content)
+    """
+    out = run_program(code, _env(oci_endpoint, oci_api_key_profile, compartment_id))
+    assert out.strip().endswith("You said: hello instructor")
+    _check_signed(oci_endpoint, 1)
