@@ -98,7 +98,7 @@ def _openai_major() -> int:
     return int(openai.__version__.split(".")[0])
 
 
-def test_pydantic_ai_chat_and_responses_models_across_event_loops(oci_endpoint, oci_api_key_profile, compartment_id) -> None:  # type: ignore[no-untyped-def]
+def test_pydantic_ai_chat_and_responses_across_loops(oci_endpoint, oci_api_key_profile, compartment_id) -> None:  # type: ignore[no-untyped-def]
     """pydantic-ai gives its AsyncOpenAI a new http client when it is entered again
     after its client was closed (each ``async with agent`` in a new ``asyncio.run``)."""
     if _openai_major() < 3:

@@ -113,7 +113,8 @@ def test_explicit_client_with_options_new_http_client(oci_endpoint, oci_api_key_
     pytest.importorskip("httpx")
     import httpx
 
-    client = OciOpenAI(auth=OciUserPrincipalAuth(config_file=oci_api_key_profile.config_file), base_url=oci_endpoint.base_url)
+    auth = OciUserPrincipalAuth(config_file=oci_api_key_profile.config_file)
+    client = OciOpenAI(auth=auth, base_url=oci_endpoint.base_url)
     client.with_options(http_client=httpx.Client()).models.list()
     client.copy(http_client=httpx.Client()).models.list()
     assert oci_endpoint.verified_count == 2
@@ -133,7 +134,7 @@ def test_the_callers_own_oci_auth_signs(tmp_path: Path, oci_endpoint, oci_api_ke
     assert [r.key_id for r in oci_endpoint.requests] == [other.key_id, oci_api_key_profile.key_id]
 
 
-def test_pytest_with_warnings_as_errors_starts_and_fixtures_work(tmp_path: Path, oci_endpoint, oci_api_key_profile) -> None:  # type: ignore[no-untyped-def]
+def test_pytest_with_warnings_as_errors_starts(tmp_path: Path, oci_endpoint, oci_api_key_profile) -> None:  # type: ignore[no-untyped-def]
     project = tmp_path / "project"
     project.mkdir()
     (project / "pytest.ini").write_text("[pytest]\nfilterwarnings =\n    error\n")
