@@ -17,6 +17,7 @@ import json
 import logging
 import sys
 import time
+import types
 import weakref
 from collections.abc import AsyncGenerator, Callable, Generator, Iterable, Mapping
 from typing import Any
@@ -174,14 +175,14 @@ class OciAuth(_HttpxAuth):  # type: ignore[misc]
         a proxy would receive the signature, a reusable credential, in clear text."""
         if request.url.scheme != "http":
             return
-        client = self._http_client() if self._http_client is not None else None
+        client = self._http_client() if self._http_client is not None else _sending_client()
         proxy = proxy_for(request.url, client)
         if proxy is not None:
             message = (
                 f"refusing to sign http://{request.url.netloc.decode('ascii')}: the request would go through "
                 f"the proxy {proxy} in clear text; add the host to NO_PROXY, or use https"
             )
-            logger.error("%s", message)
+            logger.info("%s", message)
             raise ConfigurationError(message)
 
     def signs(self, url: Any) -> bool:
@@ -266,6 +267,28 @@ class OciAuth(_HttpxAuth):  # type: ignore[misc]
             key = await _in_thread(self.credentials.refresh, key, time.monotonic())
             _sign(request, key, fresh_date=True)
             yield request
+
+
+def _sending_client() -> Any:
+    """The httpx / httpx2 client running this auth flow, found on the call stack.
+
+    An auth set on a client (``httpx.Client(auth=...)``) is never told which client it
+    serves, and that client's ``proxy=`` decides where a plain-http request goes. httpx
+    and httpx2 drive the flow from their ``_send_handling_auth``, whose ``self`` is the
+    client. Asked only for plain-http requests about to be signed (loopback test set-ups),
+    so the walk costs nothing on the https path; if no client is found, the environment
+    decides alone.
+    """
+    frame: types.FrameType | None = sys._getframe(1)
+    for _ in range(8):
+        if frame is None:
+            break
+        if frame.f_code.co_name == "_send_handling_auth":
+            candidate = frame.f_locals.get("self")
+            if hasattr(candidate, "_transport_for_url"):
+                return candidate
+        frame = frame.f_back
+    return None
 
 
 async def _in_thread(function: Any, *args: Any) -> Any:

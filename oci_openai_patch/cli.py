@@ -16,6 +16,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit, urlunsplit
 
 from .credentials import redact_key_id
 from .errors import ConfigurationError, OciOpenAIError
@@ -130,7 +131,8 @@ def _doctor(args: argparse.Namespace) -> int:
     url = args.url or os.environ.get("OPENAI_BASE_URL") or settings.region_base_url
     if url:
         signed = HostPolicy(extra=settings.hosts).allows_url(url)
-        print(f"url: {url}: {'an OCI host, requests will be signed' if signed else 'NOT an OCI host, left unsigned'}")
+        verdict = "an OCI host, requests will be signed" if signed else "NOT an OCI host, left unsigned"
+        print(f"url: {_without_userinfo(url)}: {verdict}")
         if not signed:
             print("doctor: the URL is not an OCI service host; add it to OCI_OPENAI_HOSTS if it is a private endpoint")
             return 1
@@ -147,6 +149,14 @@ def _doctor(args: argparse.Namespace) -> int:
     print("dry signing: ok")
     print("doctor: usable")
     return 0
+
+
+def _without_userinfo(url: str) -> str:
+    """``url`` with any ``user:password@`` replaced by ``***@``: doctor's output gets pasted into tickets."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc="***@" + parts.netloc.rpartition("@")[2]))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -36,6 +36,7 @@ from .oci_config import (
     read_security_token,
     token_expiry,
 )
+from .permissions import warn_if_readable_by_others
 from .redact import Secret
 
 if TYPE_CHECKING:
@@ -397,6 +398,7 @@ def _value_or_file(name: str, source: Secret) -> tuple[Secret, str | None]:
     value = source.reveal()
     if not os.path.isabs(value):
         return source, None
+    warn_if_readable_by_others(value, f"{name} file")
     try:
         with open(value, encoding="utf-8") as handle:
             return Secret(handle.read().strip()), value

@@ -17,3 +17,7 @@ class ConfigurationError(OciOpenAIError, ValueError):
 
 class CredentialsError(OciOpenAIError):
     """Credentials could not be loaded or refreshed (expired token, unreachable endpoint)."""
+
+
+class InsecurePermissionsWarning(UserWarning):
+    """A key, config or token file can be read by other users of the machine."""

@@ -168,6 +168,15 @@ class HostPattern:
             raise ConfigurationError(fix)
         if wildcard and len(labels) < 2:
             raise ConfigurationError(f"{source}: {text.strip()!r} is too broad; name at least two labels after *.")
+        if wildcard:
+            from .public_suffixes import covered_public_suffix, list_version
+
+            suffix = covered_public_suffix(host)
+            if suffix is not None:
+                raise ConfigurationError(
+                    f"{source}: {text.strip()!r} covers the public suffix {suffix} (Public Suffix List, "
+                    f"{list_version()}), where anyone can own a host; name a domain of your own (*.llm.example.com)"
+                )
         return cls(host=_normalise_host(host), port=port, wildcard=wildcard)
 
     def matches(self, host: str, port: int | None) -> bool:

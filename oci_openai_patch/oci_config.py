@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from .errors import ConfigurationError, CredentialsError
 from .key_cache import cached_private_key
+from .permissions import warn_if_readable_by_others
 from .redact import Secret
 
 if TYPE_CHECKING:
@@ -71,6 +72,7 @@ def read_profile(config_file: str = DEFAULT_CONFIG_FILE, profile_name: str = DEF
         raise ConfigurationError(
             f"OCI config file {path} is not a valid INI file ({type(error).__name__}); {_SETUP_HINT}"
         ) from None
+    warn_if_readable_by_others(path, "OCI config file")
     if profile_name not in parser:
         known = ", ".join([DEFAULT_PROFILE] * bool(parser.defaults()) + parser.sections()) or "none"
         raise ConfigurationError(
@@ -96,6 +98,7 @@ def load_private_key(path: str, pass_phrase: str | None, *, source: str) -> RSAP
         raise ConfigurationError(
             f"key file {path} (from {source}) cannot be read ({error.strerror}); check its permissions"
         ) from None
+    warn_if_readable_by_others(path, "key file")
     origin = KeyOrigin(f"key file {path}", source, "fix key_file", "add pass_phrase to the profile", "pass_phrase")
     return parse_private_key(data, pass_phrase.encode("utf-8") if pass_phrase else None, origin)
 
@@ -211,6 +214,7 @@ def read_security_token(path: str, *, source: str) -> tuple[Secret, float | None
         raise ConfigurationError(f"security token file {path} (from {source}) cannot be read; {refresh}") from None
     if not token:
         raise ConfigurationError(f"security token file {path} is empty; {refresh}")
+    warn_if_readable_by_others(path, "security token file")
     expiry = token_expiry(
         token,
         invalid=ConfigurationError(f"security token file {path} does not hold a valid token; {refresh}"),

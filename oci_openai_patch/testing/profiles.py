@@ -43,12 +43,14 @@ def _write_config(path: Path, profile: str, entries: dict[str, str]) -> None:
     mode = "a" if path.exists() else "w"
     with path.open(mode, encoding="utf-8") as handle:
         handle.write("\n".join(lines) + "\n\n")
+    os.chmod(path, 0o600)  # as the OCI CLI writes it
 
 
 def _replace_file(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` atomically, so a concurrent reader sees old or new, never half."""
     temporary = path.with_name(path.name + ".new")
     temporary.write_text(text, encoding="utf-8")
+    os.chmod(temporary, 0o600)
     os.replace(temporary, path)
 
 
@@ -132,7 +134,7 @@ def make_session_profile(
     key = new_private_key()
     key_file = write_private_key(directory / f"{profile.lower()}_session_key.pem", key)
     token_file = directory / f"{profile.lower()}_token"
-    token_file.write_text(verifier.issuer.issue(key.public_key(), ttl=ttl), encoding="utf-8")
+    _replace_file(token_file, verifier.issuer.issue(key.public_key(), ttl=ttl))
     config_file = directory / config_name
     entries = {
         "fingerprint": key_fingerprint(key),
@@ -198,5 +200,5 @@ def make_resource_principal_files(
     key = new_private_key()
     key_file = write_private_key(directory / "rp_private.pem", key)
     files = ResourcePrincipalFiles(str(directory / "rpst"), str(key_file), key, verifier)
-    Path(files.token_file).write_text(files._issue(ttl), encoding="utf-8")
+    _replace_file(Path(files.token_file), files._issue(ttl))
     return files
