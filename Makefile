@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 VENV2 := .venv-openai2
 PY2 := $(VENV2)/bin/python
 
-.PHONY: install demo test test-openai3 test-openai2 soak lint bench clean
+.PHONY: install demo test test-openai3 test-openai2 soak lint bench mutate clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,13 @@ bench: $(VENV)/.installed
 	$(PY) -m pip install -q -e '.[bench]'
 	$(PY) benchmarks/run.py
 
+## mutate: mutation testing of hosts, signing, auth and credentials against the fast tests (about 20 min)
+mutate: $(VENV)/.installed
+	$(PY) -m pip install -q -e '.[mutate]'
+	rm -rf mutants
+	$(VENV)/bin/mutmut run > /dev/null
+	$(PY) tools/mutation_score.py
+
 ## lint: ruff and mypy --strict
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
@@ -51,4 +58,4 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/mypy
 
 clean:
-	rm -rf $(VENV) $(VENV2) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(VENV2) .mypy_cache .ruff_cache .pytest_cache mutants

@@ -78,6 +78,23 @@ def test_openai_agents_on_an_async_chat_completions_model(oci_endpoint, oci_api_
     _check_signed(oci_endpoint, 1)
 
 
+def test_openai_agents_on_a_responses_model(oci_endpoint, oci_api_key_profile, compartment_id) -> None:  # type: ignore[no-untyped-def]
+    _needs("agents")
+    code = f"""
+    from openai import AsyncOpenAI
+    from agents import Agent, OpenAIResponsesModel, Runner, set_tracing_disabled
+    set_tracing_disabled(True)
+    model = OpenAIResponsesModel(model="m", openai_client=AsyncOpenAI(base_url="{oci_endpoint.base_url}"))
+    agent = Agent(name="assistant", instructions="Be brief.", model=model)
+    print(Runner.run_sync(agent, "hello responses").final_output)
+    """
+    out = run_program(code, _env(oci_endpoint, oci_api_key_profile, compartment_id))
+    assert "hello responses" in out
+    assert len(oci_endpoint.requests) == 1 and oci_endpoint.requests[0].verified
+    assert oci_endpoint.requests[0].target.endswith("/responses")
+    assert LEGACY_KEY not in " ".join(oci_endpoint.requests[0].headers.values())
+
+
 def test_litellm_openai_compatible_route(oci_endpoint, oci_api_key_profile, compartment_id) -> None:  # type: ignore[no-untyped-def]
     _needs("litellm")
     code = f"""

@@ -1,0 +1,184 @@
+"""Behaviours that mutation testing found unasserted: each test pins one of them.
+
+The mutants that survived the suite before these tests existed (``make mutate``) were
+changes no test noticed: a caller's content-type overwritten, the date format, a missing
+content-length, a caller's digest replaced, a token without ``exp``, ``invalidate()``,
+verdict caches shared between views, the caller's delegate dropped, the secret filter of
+SDK error messages.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import importlib
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from oci_openai_patch import OciAuth
+from oci_openai_patch.credentials import (
+    ApiKeyCredentials,
+    SessionCredentials,
+    SigningKey,
+    _describe,
+    _safe_line,
+    refresh_time,
+)
+from oci_openai_patch.signing import http_date, sign_request
+from oci_openai_patch.testing import SignatureVerifier, make_api_key_profile, make_session_profile
+
+LIBRARIES = [name for name in ("httpx", "httpx2") if importlib.util.find_spec(name)]
+OCI_URL = "https://inference.generativeai.us-chicago-1.oci.oraclecloud.com/openai/v1/files"
+FOREIGN_URL = "https://api.example.com/v1/files"
+
+
+@pytest.fixture(scope="module")
+def key_and_auth(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, OciAuth]:
+    profile = make_api_key_profile(tmp_path_factory.mktemp("guards"), SignatureVerifier())
+    credentials = ApiKeyCredentials(config_file=profile.config_file)
+    return profile.private_key, OciAuth(credentials)
+
+
+def _sign(key: Any, method: str, headers: dict[str, str], body: bytes = b"{}") -> dict[str, str]:
+    return sign_request(
+        method=method,
+        target="/openai/v1/files",
+        host="inference.generativeai.us-chicago-1.oci.oraclecloud.com",
+        headers=headers,
+        body=body,
+        key_id="t/u/f",
+        private_key=key,
+    )
+
+
+def test_date_is_an_imf_fixdate_of_now() -> None:
+    text = http_date()
+    assert re.fullmatch(r"[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT", text), text
+    parsed = time.mktime(time.strptime(text, "%a, %d %b %Y %H:%M:%S GMT")) - time.timezone
+    assert abs(parsed - time.time()) < 5
+
+
+def test_post_without_content_length_gets_it_and_the_digest(key_and_auth: tuple[Any, OciAuth]) -> None:
+    added = _sign(key_and_auth[0], "POST", {}, b"hello")
+    assert added["content-length"] == "5"
+    assert added["x-content-sha256"] == base64.b64encode(hashlib.sha256(b"hello").digest()).decode()
+    assert added["content-type"] == "application/json"
+    assert 'headers="date (request-target) host content-length content-type x-content-sha256"' in (
+        added["authorization"]
+    )
+
+
+def test_callers_body_headers_are_kept(key_and_auth: tuple[Any, OciAuth]) -> None:
+    given = {
+        "content-type": "multipart/form-data; boundary=xyz",
+        "content-length": "7",
+        "x-content-sha256": "caller-digest",
+        "date": "Thu, 01 Jan 2026 00:00:00 GMT",
+    }
+    added = _sign(key_and_auth[0], "POST", given, b"ignored")
+    assert set(added) == {"authorization"}
+
+
+def test_get_signs_three_headers_only(key_and_auth: tuple[Any, OciAuth]) -> None:
+    added = _sign(key_and_auth[0], "GET", {})
+    assert set(added) == {"date", "authorization"}
+    assert 'headers="date (request-target) host"' in added["authorization"]
+
+
+@pytest.mark.parametrize("library_name", LIBRARIES)
+def test_multipart_content_type_survives_the_auth(library_name: str, key_and_auth: tuple[Any, OciAuth]) -> None:
+    library = importlib.import_module(library_name)
+    seen: list[Any] = []
+
+    def record(request: Any) -> Any:
+        seen.append(request)
+        return library.Response(200, json={})
+
+    with library.Client(transport=library.MockTransport(record), auth=key_and_auth[1]) as client:
+        client.post(OCI_URL, files={"file": ("a.jsonl", b"{}\n")}, data={"purpose": "batch"})
+    headers = seen[0].headers
+    assert headers["content-type"].startswith("multipart/form-data; boundary=")
+    assert headers["content-length"] == str(len(seen[0].content))
+    assert headers["authorization"].startswith("Signature ")
+
+
+@pytest.mark.parametrize("library_name", LIBRARIES)
+def test_views_do_not_share_verdicts_and_delegate_handles_foreign(
+    library_name: str, key_and_auth: tuple[Any, OciAuth]
+) -> None:
+    library = importlib.import_module(library_name)
+    auth = key_and_auth[1]
+    view = auth.trusting(["api.example.com"])
+    assert view.signs(library.URL(FOREIGN_URL))
+    assert not auth.signs(library.URL(FOREIGN_URL))  # the view's verdict is the view's alone
+    delegated = auth.for_http_client(library.Client(), delegate=library.BasicAuth("me", "pw"))
+    seen: list[Any] = []
+
+    def record(request: Any) -> Any:
+        seen.append(request)
+        return library.Response(200, json={})
+
+    with library.Client(transport=library.MockTransport(record), auth=delegated) as client:
+        client.get(FOREIGN_URL)
+    assert seen[0].headers["authorization"] == "Basic " + base64.b64encode(b"me:pw").decode()
+
+
+def test_token_without_expiry_never_goes_stale(tmp_path: Path) -> None:
+    verifier = SignatureVerifier()
+    profile = make_session_profile(tmp_path, verifier)
+    token = verifier.issuer.issue_claims(ttl=3600)
+    header, claims, signature = token.split(".")
+    payload = base64.urlsafe_b64decode(claims + "=" * (-len(claims) % 4))
+    stripped = re.sub(rb'"exp": ?[0-9.]+, ?', b"", payload)
+    assert b"exp" not in stripped
+    claims = base64.urlsafe_b64encode(stripped).decode().rstrip("=")
+    Path(profile.token_file).write_text(f"{header}.{claims}.{signature}", encoding="utf-8")
+    credentials = SessionCredentials(config_file=profile.config_file)
+    key = credentials.get()
+    assert key.expires_at is None and key.refresh_at is None and not key.is_stale()
+    assert refresh_time(None) is None
+
+
+def test_invalidate_makes_the_next_get_reload(tmp_path: Path) -> None:
+    profile = make_api_key_profile(tmp_path, SignatureVerifier())
+    credentials = ApiKeyCredentials(config_file=profile.config_file)
+    first = credentials.get()
+    assert credentials.current() is first
+    credentials.invalidate()
+    assert credentials.current() is None and credentials.needs_reload()
+    second = credentials.get()
+    assert second is not first and second.key_id == first.key_id
+    assert credentials.current() is second
+
+
+def test_refresh_margin_is_half_the_life_of_short_tokens() -> None:
+    now = 1_000_000.0
+    assert refresh_time(now + 10, now) == now + 5
+    assert refresh_time(now + 3600, now) == now + 3600 - 300
+    assert SigningKey("k", None, now + 10, now + 5).is_stale(now + 5)  # type: ignore[arg-type]
+    assert not SigningKey("k", None, now + 10, now + 5).is_stale(now + 4.9)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["keyId=ST$eyJhbGciOi...", "-----BEGIN RSA PRIVATE KEY-----", "Authorization: Bearer sk-123", "x" * 201],
+)
+def test_sdk_error_lines_that_may_hold_secrets_are_dropped(message: str) -> None:
+    assert _safe_line(message) == ""
+    assert _describe(RuntimeError(message)) == "RuntimeError"
+
+
+def test_sdk_service_errors_keep_status_code_and_message() -> None:
+    class ServiceError(Exception):
+        status = 401
+        code = "NotAuthenticated"
+        message = "The required information to complete authentication was not provided"
+
+    assert _describe(ServiceError()) == (
+        "HTTP 401 NotAuthenticated: The required information to complete authentication was not provided"
+    )
+    assert _safe_line("first line\nsecond") == "first line"
