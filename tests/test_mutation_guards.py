@@ -67,8 +67,8 @@ def test_post_without_content_length_gets_it_and_the_digest(key_and_auth: tuple[
     assert added["content-length"] == "5"
     assert added["x-content-sha256"] == base64.b64encode(hashlib.sha256(b"hello").digest()).decode()
     assert added["content-type"] == "application/json"
-    assert 'headers="date (request-target) host content-length content-type x-content-sha256"' in (
-        added["authorization"]
+    assert (
+        'headers="date (request-target) host content-length content-type x-content-sha256"' in (added["authorization"])
     )
 
 
