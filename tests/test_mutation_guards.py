@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import importlib
+import json
 import re
 import time
 from pathlib import Path
@@ -182,3 +183,145 @@ def test_sdk_service_errors_keep_status_code_and_message() -> None:
         "HTTP 401 NotAuthenticated: The required information to complete authentication was not provided"
     )
     assert _safe_line("first line\nsecond") == "first line"
+
+
+def _snapshot(library: Any, request: Any) -> Any:
+    return library.Request(request.method, request.url, headers=request.headers.copy(), content=request.content)
+
+
+def _through(library: Any, auth: OciAuth, method: str, url: str, replies: list[int], **kwargs: Any) -> list[Any]:
+    """Send one request through a client carrying ``auth``; the transport answers with the
+    statuses in ``replies`` in turn and records every request it is handed."""
+    seen: list[Any] = []
+
+    def record(request: Any) -> Any:
+        seen.append(_snapshot(library, request))  # a retry re-sends the same object, changed
+        return library.Response(replies[min(len(seen), len(replies)) - 1], json={})
+
+    with library.Client(transport=library.MockTransport(record), auth=auth) as client:
+        client.request(method, url, **kwargs)
+    return seen
+
+
+@pytest.mark.parametrize("library_name", LIBRARIES)
+def test_model_map_rewrites_json_bodies_bound_for_oci_only(
+    library_name: str, key_and_auth: tuple[Any, OciAuth]
+) -> None:
+    library = importlib.import_module(library_name)
+    auth = OciAuth(key_and_auth[1].credentials, model_map={"gpt-4o": "openai.gpt-oss-120b"})
+    chat = OCI_URL.replace("/files", "/chat/completions")
+    (mapped,) = _through(library, auth, "POST", chat, [200], json={"model": "gpt-4o", "n": 1})
+    assert json.loads(mapped.content) == {"model": "openai.gpt-oss-120b", "n": 1}
+    assert mapped.headers["content-length"] == str(len(mapped.content))
+    assert mapped.headers["x-content-sha256"] == base64.b64encode(hashlib.sha256(mapped.content).digest()).decode()
+    (other,) = _through(library, auth, "POST", chat, [200], json={"model": "other"})
+    assert json.loads(other.content) == {"model": "other"}
+    (text,) = _through(library, auth, "POST", chat, [200], content=b'{"model": "gpt-4o"}')  # no json type
+    assert text.content == b'{"model": "gpt-4o"}'
+    (foreign,) = _through(library, auth, "POST", FOREIGN_URL, [200], json={"model": "gpt-4o"})
+    assert json.loads(foreign.content) == {"model": "gpt-4o"}
+    (broken,) = _through(
+        library, auth, "POST", chat, [200], content=b"{not json", headers={"content-type": "application/json"}
+    )
+    assert broken.content == b"{not json" and broken.headers["authorization"].startswith("Signature ")
+    (listing,) = _through(library, auth, "POST", chat, [200], json=["gpt-4o"])
+    assert json.loads(listing.content) == ["gpt-4o"]
+
+
+@pytest.mark.parametrize("library_name", LIBRARIES)
+def test_oci_only_headers_and_placeholder_key_are_stripped_from_foreign_requests(
+    library_name: str, key_and_auth: tuple[Any, OciAuth]
+) -> None:
+    library = importlib.import_module(library_name)
+    headers = {
+        "CompartmentId": "ocid1.compartment.oc1..a",
+        "opc-compartment-id": "ocid1.compartment.oc1..a",
+        "opc-conversation-store-id": "ocid1.store.oc1..b",
+        "authorization": "Bearer oci-iam-request-signing",
+        "x-team": "blue",
+    }
+    (placeholder,) = _through(library, key_and_auth[1], "GET", FOREIGN_URL, [200], headers=headers)
+    assert {k.lower() for k in placeholder.headers} & {
+        "compartmentid",
+        "opc-compartment-id",
+        "opc-conversation-store-id",
+        "authorization",
+    } == set()
+    assert placeholder.headers["x-team"] == "blue"
+    (own,) = _through(library, key_and_auth[1], "GET", FOREIGN_URL, [200], headers={"authorization": "Bearer sk-own"})
+    assert own.headers["authorization"] == "Bearer sk-own"
+    (signed,) = _through(library, key_and_auth[1], "GET", OCI_URL, [200], headers=headers)
+    assert signed.headers["opc-compartment-id"] == "ocid1.compartment.oc1..a"
+
+
+@pytest.mark.parametrize("library_name", LIBRARIES)
+def test_first_signature_keeps_the_callers_date_and_a_retry_gets_a_fresh_one(
+    library_name: str, key_and_auth: tuple[Any, OciAuth]
+) -> None:
+    library = importlib.import_module(library_name)
+    stale = "Thu, 01 Jan 2026 00:00:00 GMT"
+    first, retry = _through(library, key_and_auth[1], "GET", OCI_URL, [401, 200], headers={"date": stale})
+    assert first.headers["date"] == stale
+    assert retry.headers["date"] != stale and retry.headers["date"] == http_date()
+    assert retry.headers["authorization"] != first.headers["authorization"]
+
+
+@pytest.mark.parametrize("library_name", LIBRARIES)
+def test_a_401_refreshes_with_the_key_that_was_refused(library_name: str, tmp_path: Path) -> None:
+    library = importlib.import_module(library_name)
+    profile = make_api_key_profile(tmp_path, SignatureVerifier())
+    credentials = ApiKeyCredentials(config_file=profile.config_file)
+    calls: list[tuple[Any, Any]] = []
+    original = credentials.refresh
+
+    def refresh(seen: Any, refused_at: Any = None) -> Any:
+        calls.append((seen, refused_at))
+        return original(seen, refused_at)
+
+    credentials.refresh = refresh  # type: ignore[method-assign]
+    used = credentials.get()
+    before = time.monotonic()
+    _through(library, OciAuth(credentials), "GET", OCI_URL, [401, 200])
+    assert len(calls) == 1 and calls[0][0] is used
+    assert isinstance(calls[0][1], float) and before <= calls[0][1] <= time.monotonic()
+    assert OciAuth(credentials, retry_on_401=False) is not None
+    calls.clear()
+    seen = _through(library, OciAuth(credentials, retry_on_401=False), "GET", OCI_URL, [401, 200])
+    assert len(seen) == 1 and calls == []
+
+
+@pytest.mark.parametrize("library_name", LIBRARIES)
+def test_async_flow_refreshes_with_the_refused_key_and_delegates_foreign(library_name: str, tmp_path: Path) -> None:
+    library = importlib.import_module(library_name)
+    profile = make_api_key_profile(tmp_path, SignatureVerifier())
+    credentials = ApiKeyCredentials(config_file=profile.config_file)
+    calls: list[Any] = []
+    original = credentials.refresh
+
+    def refresh(seen: Any, refused_at: Any = None) -> Any:
+        calls.append((seen, refused_at))
+        return original(seen, refused_at)
+
+    credentials.refresh = refresh  # type: ignore[method-assign]
+    used = credentials.get()
+    seen: list[Any] = []
+    replies = [401, 200, 200]
+
+    async def handler(request: Any) -> Any:
+        seen.append(_snapshot(library, request))
+        return library.Response(replies[len(seen) - 1], json={})
+
+    auth = OciAuth(credentials).for_http_client(library.AsyncClient(), delegate=library.BasicAuth("me", "pw"))
+    stale = "Thu, 01 Jan 2026 00:00:00 GMT"
+
+    async def main() -> None:
+        async with library.AsyncClient(transport=library.MockTransport(handler), auth=auth) as client:
+            await client.get(OCI_URL, headers={"date": stale})
+            await client.get(FOREIGN_URL)
+
+    import asyncio
+
+    asyncio.run(main())
+    assert len(calls) == 1 and calls[0][0] is used and isinstance(calls[0][1], float)
+    assert seen[0].headers["date"] == stale and seen[1].headers["date"] != stale
+    assert seen[2].headers["authorization"] == "Basic " + base64.b64encode(b"me:pw").decode()
