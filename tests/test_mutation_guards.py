@@ -10,9 +10,11 @@ SDK error messages.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import importlib
 import json
+import logging
 import re
 import time
 from pathlib import Path
@@ -325,3 +327,63 @@ def test_async_flow_refreshes_with_the_refused_key_and_delegates_foreign(library
     assert len(calls) == 1 and calls[0][0] is used and isinstance(calls[0][1], float)
     assert seen[0].headers["date"] == stale and seen[1].headers["date"] != stale
     assert seen[2].headers["authorization"] == "Basic " + base64.b64encode(b"me:pw").decode()
+
+
+def test_host_entries_are_normalised_and_strictly_parsed() -> None:
+    from oci_openai_patch.errors import ConfigurationError
+    from oci_openai_patch.hosts import HostPattern, url_host_pattern
+
+    assert HostPattern.parse("GateWay.Example.COM").matches("gateway.example.com", None)
+    assert HostPattern.parse("x.example.com:1").port == 1
+    ipv6 = HostPattern.parse("[::1]:8443")
+    assert ipv6.matches("::1", 8443) and not ipv6.matches("::1", 80)
+    for bad in ("x.example.com/path", "[::1]]", "[::1]x80", "[::1]:a8", "[::1"):
+        with pytest.raises(ConfigurationError, match="OCI_OPENAI_HOSTS"):
+            HostPattern.parse(bad)
+    assert url_host_pattern("HTTPS://My.Host.Example.com./v1") == HostPattern("my.host.example.com", 443)
+    assert url_host_pattern("http://127.0.0.1/v1") == HostPattern("127.0.0.1", 80)
+    assert url_host_pattern("/relative") is None
+
+
+def test_unknown_api_lists_the_known_ones() -> None:
+    from oci_openai_patch.errors import ConfigurationError
+    from oci_openai_patch.hosts import region_base_url
+
+    with pytest.raises(ConfigurationError, match=r"api 'bogus' is not one of actions, openai$"):
+        region_base_url("us-chicago-1", "bogus")
+
+
+def test_each_reload_logs_its_cause_once(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    verifier = SignatureVerifier()
+    profile = make_session_profile(tmp_path, verifier, ttl=3600)
+    credentials = SessionCredentials(config_file=profile.config_file)
+    caplog.set_level(logging.DEBUG, logger="oci_openai_patch")
+    first = credentials.get()
+    assert caplog.records == []  # fresh: nothing loaded, nothing logged
+    credentials.invalidate()
+    second = credentials.get()
+    credentials._key = dataclasses.replace(second, refresh_at=time.time() - 1)  # due by the clock
+    third = credentials.get()
+    fourth = credentials.refresh(third, time.monotonic())
+    again = credentials.get()
+    causes = [re.sub(r" in \d+ ms$", "", r.getMessage()) for r in caplog.records]
+    assert causes == [
+        "session credentials loaded (cause: invalidate())",
+        "session credentials loaded (cause: expiry)",
+        "session credentials loaded (cause: 401)",
+    ]
+    assert all(r.levelno == logging.INFO for r in caplog.records)
+    assert len({id(k) for k in (first, second, third, fourth)}) == 4 and again is fourth
+
+
+def test_a_refresh_after_a_newer_load_returns_it_without_loading(tmp_path: Path) -> None:
+    profile = make_session_profile(tmp_path, SignatureVerifier())
+    credentials = SessionCredentials(config_file=profile.config_file)
+    old = credentials.get()
+    refused_at = time.monotonic()
+    newer = credentials.refresh(old, refused_at)  # this caller reloads
+    assert newer is not old
+    # A second caller refused with the same old key before the reload: it gets the newer key.
+    assert credentials.refresh(old, refused_at) is newer
+    # A caller refused after the newer key was loaded: that key is bad too, load again.
+    assert credentials.refresh(newer, time.monotonic()) is not newer
