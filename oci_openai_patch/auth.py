@@ -175,7 +175,7 @@ class OciAuth(_HttpxAuth):  # type: ignore[misc]
         a proxy would receive the signature, a reusable credential, in clear text."""
         if request.url.scheme != "http":
             return
-        client = self._http_client() if self._http_client is not None else _sending_client()
+        client = (self._http_client() if self._http_client is not None else None) or _sending_client()
         proxy = proxy_for(request.url, client)
         if proxy is not None:
             message = (

@@ -387,3 +387,40 @@ def test_a_refresh_after_a_newer_load_returns_it_without_loading(tmp_path: Path)
     assert credentials.refresh(old, refused_at) is newer
     # A caller refused after the newer key was loaded: that key is bad too, load again.
     assert credentials.refresh(newer, time.monotonic()) is not newer
+
+
+@pytest.mark.parametrize("library_name", LIBRARIES)
+def test_signature_covers_the_host_header_as_sent(library_name: str, tmp_path: Path) -> None:
+    library = importlib.import_module(library_name)
+    verifier = SignatureVerifier()
+    profile = make_api_key_profile(tmp_path, verifier)
+    auth = OciAuth(ApiKeyCredentials(config_file=profile.config_file))
+    for headers in ({}, {"host": "inference.generativeai.us-chicago-1.oci.oraclecloud.com:8443"}):
+        (sent,) = _through(library, auth, "POST", OCI_URL, [200], json={"a": 1}, headers=headers)
+        lower = {k.lower(): v for k, v in sent.headers.items()}
+        assert lower["host"] == (headers.get("host") or "inference.generativeai.us-chicago-1.oci.oraclecloud.com")
+        verifier.verify("POST", "/openai/v1/files", lower, sent.content)
+
+
+@pytest.mark.parametrize("library_name", LIBRARIES)
+def test_a_view_for_a_proxied_client_refuses_plain_http_even_off_its_call_stack(
+    library_name: str, key_and_auth: tuple[Any, OciAuth], caplog: pytest.LogCaptureFixture
+) -> None:
+    from oci_openai_patch.errors import ConfigurationError
+
+    library = importlib.import_module(library_name)
+    auth = key_and_auth[1].trusting(["127.0.0.1:8080"])
+    proxied = library.Client(proxy="http://127.0.0.1:3128")  # the view holds it weakly
+    view = auth.for_http_client(proxied)
+    request = library.Request("GET", "http://127.0.0.1:8080/v1/models")
+    caplog.set_level(logging.INFO, logger="oci_openai_patch")
+    with pytest.raises(ConfigurationError) as caught:
+        next(view.sync_auth_flow(request))  # driven by hand: no client on the stack
+    message = "refusing to sign http://127.0.0.1:8080: the request would go through the proxy http://127.0.0.1:3128"
+    assert str(caught.value).startswith(message)
+    assert [r.getMessage() for r in caplog.records] == [str(caught.value)]
+    assert "authorization" not in request.headers
+    plain = library.Client()
+    direct = auth.for_http_client(plain)
+    signed = next(direct.sync_auth_flow(library.Request("GET", "http://127.0.0.1:8080/v1/models")))
+    assert signed.headers["authorization"].startswith("Signature ")
