@@ -424,3 +424,149 @@ def test_a_view_for_a_proxied_client_refuses_plain_http_even_off_its_call_stack(
     direct = auth.for_http_client(plain)
     signed = next(direct.sync_auth_flow(library.Request("GET", "http://127.0.0.1:8080/v1/models")))
     assert signed.headers["authorization"].startswith("Signature ")
+
+
+# -- resource principal 2.2, read directly ----------------------------------------------
+
+
+def _rp_env(monkeypatch: pytest.MonkeyPatch, **values: str) -> None:
+    for name in ("RPST", "PRIVATE_PEM", "PRIVATE_PEM_PASSPHRASE"):
+        monkeypatch.delenv(f"OCI_RESOURCE_PRINCIPAL_{name}", raising=False)
+    monkeypatch.setenv("OCI_RESOURCE_PRINCIPAL_VERSION", "2.2")
+    for name, value in values.items():
+        monkeypatch.setenv(f"OCI_RESOURCE_PRINCIPAL_{name}", value)
+
+
+@pytest.mark.parametrize("inline", [False, True])
+@pytest.mark.parametrize("phrase", [None, "s3cret phrase"])
+def test_resource_principal_key_token_and_expiry(
+    inline: bool, phrase: str | None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from oci_openai_patch.credentials import ResourcePrincipalV22Credentials, resource_principal
+    from oci_openai_patch.oci_config import jwt_expiry
+    from oci_openai_patch.testing.profiles import make_resource_principal_files, write_private_key
+
+    files = make_resource_principal_files(tmp_path, SignatureVerifier())
+    write_private_key(Path(files.key_file), files.private_key, phrase)
+    values = {"RPST": files.token_file, "PRIVATE_PEM": files.key_file}
+    if inline:
+        values = {"RPST": files.token, "PRIVATE_PEM": Path(files.key_file).read_text()}
+    if phrase:
+        phrase_file = tmp_path / "phrase"
+        phrase_file.write_text(phrase)
+        phrase_file.chmod(0o600)
+        values["PRIVATE_PEM_PASSPHRASE"] = phrase if inline else str(phrase_file)
+    _rp_env(monkeypatch, **values)
+    credentials = resource_principal()
+    assert isinstance(credentials, ResourcePrincipalV22Credentials)
+    key = credentials.get()
+    assert key.key_id == "ST$" + files.token
+    assert key.expires_at == jwt_expiry(files.token) and key.expires_at is not None
+    assert key.refresh_at == key.expires_at - 300  # the margin, for a token of an hour
+    assert key.private_key.public_key().public_numbers() == files.private_key.public_key().public_numbers()
+
+
+@pytest.mark.parametrize(
+    ("case", "message"),
+    [
+        ("no token", "OCI_RESOURCE_PRINCIPAL_RPST is not set; resource principal 2.2 needs"),
+        ("no key", "OCI_RESOURCE_PRINCIPAL_PRIVATE_PEM is not set; resource principal 2.2 needs"),
+        (
+            "garbled inline",
+            "the token in OCI_RESOURCE_PRINCIPAL_RPST is not a valid security token; check OCI_RESOURCE",
+        ),
+        ("garbled file", "the token in {dir}/bad-token is not a valid security token"),
+        ("expired", "the token in {dir}/rpst has expired and was not renewed by the platform"),
+        ("bad key inline", "the private key in OCI_RESOURCE_PRINCIPAL_PRIVATE_PEM"),
+        ("bad key file", "key file {dir}/bad.pem"),
+        (
+            "no phrase",
+            "sets no OCI_RESOURCE_PRINCIPAL_PRIVATE_PEM_PASSPHRASE; set OCI_RESOURCE_PRINCIPAL_PRIVATE_PEM_PASSPHRASE",
+        ),
+    ],
+)
+def test_resource_principal_errors_name_where(
+    case: str, message: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from oci_openai_patch.credentials import resource_principal
+    from oci_openai_patch.errors import OciOpenAIError
+    from oci_openai_patch.testing.profiles import make_resource_principal_files, write_private_key
+
+    verifier = SignatureVerifier()
+    files = make_resource_principal_files(tmp_path, verifier, ttl=-10 if case == "expired" else 3600)
+    values = {"RPST": files.token_file, "PRIVATE_PEM": files.key_file}
+    if case == "no token":
+        del values["RPST"]
+    elif case == "no key":
+        del values["PRIVATE_PEM"]
+    elif case == "garbled inline":
+        values["RPST"] = "not-a-token"
+    elif case == "garbled file":
+        (tmp_path / "bad-token").write_text("not-a-token")
+        (tmp_path / "bad-token").chmod(0o600)
+        values["RPST"] = str(tmp_path / "bad-token")
+    elif case == "bad key inline":
+        values["PRIVATE_PEM"] = "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----"
+    elif case == "bad key file":
+        (tmp_path / "bad.pem").write_text("garbage")
+        (tmp_path / "bad.pem").chmod(0o600)
+        values["PRIVATE_PEM"] = str(tmp_path / "bad.pem")
+    elif case == "no phrase":
+        write_private_key(Path(files.key_file), files.private_key, "phrase")
+    _rp_env(monkeypatch, **values)
+    with pytest.raises(OciOpenAIError) as caught:
+        resource_principal()
+    assert message.format(dir=tmp_path) in str(caught.value)
+
+
+def test_sdk_service_error_without_code_or_message() -> None:
+    class ServiceError(Exception):
+        status = 404
+        code = None
+        message = None
+
+    assert _describe(ServiceError()) == "HTTP 404"
+    ServiceError.message = ""
+    assert _describe(ServiceError()) == "HTTP 404"
+    ServiceError.code = "NotFound"
+    assert _describe(ServiceError()) == "HTTP 404 NotFound"
+    assert _describe(ValueError("no route to host")) == "ValueError: no route to host"
+
+
+def test_redacted_key_ids_show_the_last_six_characters() -> None:
+    from oci_openai_patch.credentials import redact_key_id
+
+    assert redact_key_id("ST$abcdefghijkl") == "ST$...ghijkl"
+    assert (
+        redact_key_id("ocid1.tenancy.oc1..a/ocid1.user.oc1..b/aa:bb") == "ocid1.tenancy.oc1..a/ocid1.user.oc1..b/aa:bb"
+    )
+
+
+@pytest.mark.parametrize("library_name", LIBRARIES)
+def test_async_delegate_gets_each_response_and_async_model_map(
+    library_name: str, key_and_auth: tuple[Any, OciAuth]
+) -> None:
+    import asyncio
+
+    library = importlib.import_module(library_name)
+    seen: list[Any] = []
+
+    async def handler(request: Any) -> Any:
+        seen.append(_snapshot(library, request))
+        if request.url.host == "api.example.com" and "authorization" not in request.headers:
+            challenge = 'Digest realm="r", nonce="abc", qop="auth", algorithm=MD5'
+            return library.Response(401, headers={"www-authenticate": challenge})
+        return library.Response(200, json={})
+
+    auth = OciAuth(key_and_auth[1].credentials, model_map={"gpt-4o": "mapped"})
+    view = auth.for_http_client(library.AsyncClient(), delegate=library.DigestAuth("me", "pw"))
+
+    async def main() -> None:
+        async with library.AsyncClient(transport=library.MockTransport(handler), auth=view) as client:
+            await client.get(FOREIGN_URL)
+            await client.post(OCI_URL.replace("/files", "/chat/completions"), json={"model": "gpt-4o"})
+
+    asyncio.run(main())
+    assert len(seen) == 3
+    assert seen[1].headers["authorization"].startswith('Digest username="me"')
+    assert json.loads(seen[2].content) == {"model": "mapped"}
