@@ -304,6 +304,9 @@ def test_a_401_from_a_host_reached_by_redirect_reloads_nothing(  # type: ignore[
 
 
 def test_loose_permissions_warn_once_and_can_be_silenced(oci_api_key_profile, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from oci_openai_patch import permissions
+
+    monkeypatch.setattr(permissions, "_warned", set())  # runners may reuse temporary paths across sessions
     os.chmod(oci_api_key_profile.key_file, 0o644)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
