@@ -27,6 +27,7 @@ def _env(endpoint: OciTestEndpoint, profile: ApiKeyProfile, compartment_id: str)
         OPENAI_API_KEY=LEGACY_KEY,
         LITELLM_LOCAL_MODEL_COST_MAP="True",
         LITELLM_TELEMETRY="False",
+        HAYSTACK_TELEMETRY_ENABLED="False",
         OPENAI_AGENTS_DISABLE_TRACING="1",
     )
 
@@ -164,3 +165,51 @@ def test_instructor_probing_openai_with_find_spec(oci_endpoint, oci_api_key_prof
     out = run_program(code, _env(oci_endpoint, oci_api_key_profile, compartment_id))
     assert out.strip().endswith("You said: hello instructor")
     _check_signed(oci_endpoint, 1)
+
+
+def test_dspy_through_litellm(oci_endpoint, oci_api_key_profile, compartment_id, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """dspy 3's default engine (lm15) speaks HTTP itself, not through openai: the shim cannot
+    sign it. Its LiteLLM engine goes through the openai SDK and is signed."""
+    if _openai_major() < 3:
+        pytest.skip("dspy is installed with openai 3.x (make install)")
+    _needs("dspy")
+    code = f"""
+    import dspy
+    lm = dspy.LM("openai/m", api_base="{oci_endpoint.base_url}", cache=False, engine="litellm")
+    print(lm("hello dspy")[0])
+    """
+    env = dict(_env(oci_endpoint, oci_api_key_profile, compartment_id), DSPY_CACHEDIR=str(tmp_path))
+    out = run_program(code, env)
+    assert out.strip().endswith("You said: hello dspy")
+    _check_signed(oci_endpoint, 1)
+
+
+def test_haystack_openai_chat_generator(oci_endpoint, oci_api_key_profile, compartment_id) -> None:  # type: ignore[no-untyped-def]
+    if _openai_major() < 3:
+        pytest.skip("haystack-ai is installed with openai 3.x (make install)")
+    _needs("haystack")
+    code = f"""
+    from haystack.components.generators.chat import OpenAIChatGenerator
+    from haystack.dataclasses import ChatMessage
+    generator = OpenAIChatGenerator(model="m", api_base_url="{oci_endpoint.base_url}")
+    print(generator.run([ChatMessage.from_user("hello haystack")])["replies"][0].text)
+    """
+    out = run_program(code, _env(oci_endpoint, oci_api_key_profile, compartment_id))
+    assert out.strip().endswith("You said: hello haystack")
+    _check_signed(oci_endpoint, 1)
+
+
+def test_llama_index_openai_and_openai_like(oci_endpoint, oci_api_key_profile, compartment_id) -> None:  # type: ignore[no-untyped-def]
+    if _openai_major() >= 3:
+        pytest.skip("llama-index-llms-openai pins openai<3; tested with openai 2.x")
+    _needs("llama_index.llms.openai_like")
+    code = f"""
+    from llama_index.llms.openai import OpenAI
+    from llama_index.llms.openai_like import OpenAILike
+    print(OpenAI(model="gpt-4o", api_base="{oci_endpoint.base_url}").complete("hello llama").text)
+    like = OpenAILike(model="m", api_base="{oci_endpoint.base_url}", is_chat_model=True)
+    print(like.complete("hello like").text)
+    """
+    out = run_program(code, _env(oci_endpoint, oci_api_key_profile, compartment_id)).splitlines()
+    assert out[0].endswith("You said: hello llama") and out[1].endswith("You said: hello like")
+    _check_signed(oci_endpoint, 2)
