@@ -570,3 +570,67 @@ def test_async_delegate_gets_each_response_and_async_model_map(
     assert len(seen) == 3
     assert seen[1].headers["authorization"].startswith('Digest username="me"')
     assert json.loads(seen[2].content) == {"model": "mapped"}
+
+
+# -- config profiles --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("entry", "why"),
+    [
+        ("tenancy", "the tenancy OCID"),
+        ("user", "the user OCID"),
+        ("fingerprint", "the API key fingerprint"),
+        ("key_file", "the API private key"),
+    ],
+)
+def test_a_missing_api_key_entry_is_named_with_why(entry: str, why: str, tmp_path: Path) -> None:
+    from oci_openai_patch.errors import ConfigurationError
+
+    profile = make_api_key_profile(tmp_path, SignatureVerifier(), profile="PROD")
+    config = Path(profile.config_file)
+    config.write_text("".join(line for line in config.read_text().splitlines(True) if not line.startswith(entry)))
+    with pytest.raises(ConfigurationError) as caught:
+        ApiKeyCredentials("PROD", profile.config_file)
+    assert str(caught.value) == (
+        f"{profile.config_file}: profile [PROD] has no '{entry}' entry ({why}); add it to the profile"
+    )
+
+
+def test_named_profiles_with_pass_phrases(tmp_path: Path) -> None:
+    verifier = SignatureVerifier()
+    api = make_api_key_profile(tmp_path / "api", verifier, profile="ENC", pass_phrase="open sesame")
+    key = ApiKeyCredentials("ENC", api.config_file).get()
+    assert key.key_id == api.key_id
+    assert key.private_key.public_key().public_numbers() == api.private_key.public_key().public_numbers()
+    session = make_session_profile(tmp_path / "session", verifier, profile="SESS")
+    credentials = SessionCredentials("SESS", session.config_file)
+    loaded = credentials.get()
+    from oci_openai_patch.oci_config import jwt_expiry
+
+    assert loaded.key_id == "ST$" + session.token
+    assert loaded.expires_at == jwt_expiry(session.token) and loaded.refresh_at == loaded.expires_at - 300
+
+
+def test_session_errors_name_the_profile(tmp_path: Path) -> None:
+    from oci_openai_patch.errors import ConfigurationError
+
+    session = make_session_profile(tmp_path, SignatureVerifier())
+    config = Path(session.config_file)
+    text = config.read_text()
+    config.write_text("".join(line for line in text.splitlines(True) if not line.startswith("security_token_file")))
+    with pytest.raises(ConfigurationError) as caught:
+        SessionCredentials(config_file=session.config_file)
+    assert str(caught.value) == (
+        f"{session.config_file}: profile [DEFAULT] has no 'security_token_file' entry "
+        "(session profiles are made by 'oci session authenticate'); add it to the profile"
+    )
+    config.write_text(text)
+    Path(session.token_file).write_text("")
+    started = time.monotonic()
+    with pytest.raises(ConfigurationError, match=f"security token file {session.token_file} is empty"):
+        SessionCredentials(config_file=session.config_file)  # a first load does not wait to re-read
+    assert time.monotonic() - started < 0.09
+    Path(session.token_file).write_text("garbled")
+    with pytest.raises(ConfigurationError, match=r"does not hold a valid token"):
+        SessionCredentials(config_file=session.config_file)
