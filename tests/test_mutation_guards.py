@@ -15,6 +15,7 @@ import hashlib
 import importlib
 import json
 import logging
+import os
 import re
 import time
 from pathlib import Path
@@ -477,7 +478,14 @@ def test_resource_principal_key_token_and_expiry(
         ),
         ("garbled file", "the token in {dir}/bad-token is not a valid security token"),
         ("expired", "the token in {dir}/rpst has expired and was not renewed by the platform"),
-        ("bad key inline", "the private key in OCI_RESOURCE_PRINCIPAL_PRIVATE_PEM"),
+        (
+            "bad key inline",
+            "the private key in OCI_RESOURCE_PRINCIPAL_PRIVATE_PEM (from OCI_RESOURCE_PRINCIPAL_PRIVATE_PEM) is not a "
+            "PEM private key; check OCI_RESOURCE_PRINCIPAL_PRIVATE_PEM",
+        ),
+        ("token path missing", "OCI_RESOURCE_PRINCIPAL_RPST names {dir}/missing, which cannot be read"),
+        ("key path missing", "OCI_RESOURCE_PRINCIPAL_PRIVATE_PEM names {dir}/missing, which cannot be read"),
+        ("phrase path missing", "OCI_RESOURCE_PRINCIPAL_PRIVATE_PEM_PASSPHRASE names {dir}/missing, which cannot"),
         ("bad key file", "key file {dir}/bad.pem"),
         (
             "no phrase",
@@ -513,6 +521,12 @@ def test_resource_principal_errors_name_where(
         values["PRIVATE_PEM"] = str(tmp_path / "bad.pem")
     elif case == "no phrase":
         write_private_key(Path(files.key_file), files.private_key, "phrase")
+    elif case == "token path missing":
+        values["RPST"] = str(tmp_path / "missing")
+    elif case == "key path missing":
+        values["PRIVATE_PEM"] = str(tmp_path / "missing")
+    elif case == "phrase path missing":
+        values["PRIVATE_PEM_PASSPHRASE"] = str(tmp_path / "missing")
     _rp_env(monkeypatch, **values)
     with pytest.raises(OciOpenAIError) as caught:
         resource_principal()
@@ -634,3 +648,47 @@ def test_session_errors_name_the_profile(tmp_path: Path) -> None:
     Path(session.token_file).write_text("garbled")
     with pytest.raises(ConfigurationError, match=r"does not hold a valid token"):
         SessionCredentials(config_file=session.config_file)
+
+
+def test_a_refresh_for_a_401_that_came_after_the_newer_load_loads_again(tmp_path: Path) -> None:
+    profile = make_session_profile(tmp_path, SignatureVerifier())
+    credentials = SessionCredentials(config_file=profile.config_file)
+    old = credentials.get()
+    newer = credentials.refresh(old, time.monotonic())
+    time.sleep(0.001)
+    # This caller sent with the old key, but its 401 came after the newer key was loaded:
+    # the server has moved on since, so the newer key is suspect too.
+    assert credentials.refresh(old, time.monotonic()) is not newer
+
+
+def test_refresh_time_of_a_token_about_to_expire_and_bracketed_loopback() -> None:
+    from oci_openai_patch.hosts import is_loopback_host
+
+    now = 1_000_000.0
+    assert refresh_time(now + 0.5, now) == now + 0.25
+    assert refresh_time(now - 5, now) == now - 5
+    assert is_loopback_host("[::1]") and is_loopback_host("LOCALHOST.") and not is_loopback_host("[::2]")
+
+
+def test_resource_principal_auth_takes_extra_hosts_and_warns_about_its_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import warnings
+
+    from oci_openai_patch import OciResourcePrincipalAuth, permissions
+    from oci_openai_patch.errors import InsecurePermissionsWarning
+    from oci_openai_patch.testing.profiles import make_resource_principal_files
+
+    monkeypatch.setattr(permissions, "_warned", set())
+    files = make_resource_principal_files(tmp_path, SignatureVerifier())
+    os.chmod(files.token_file, 0o644)
+    _rp_env(monkeypatch, RPST=files.token_file, PRIVATE_PEM=files.key_file)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        auth = OciResourcePrincipalAuth(hosts=["llm.corp.example.com"])
+    assert auth.policy.allows("https", "llm.corp.example.com", None)
+    messages = [str(w.message) for w in caught if issubclass(w.category, InsecurePermissionsWarning)]
+    assert messages == [
+        f"OCI_RESOURCE_PRINCIPAL_RPST file {files.token_file} is readable by other users (mode 0644); "
+        f"run: chmod 600 {files.token_file} (or set OCI_OPENAI_SUPPRESS_PERMISSION_WARNING=1)"
+    ]
