@@ -692,3 +692,50 @@ def test_resource_principal_auth_takes_extra_hosts_and_warns_about_its_files(
         f"OCI_RESOURCE_PRINCIPAL_RPST file {files.token_file} is readable by other users (mode 0644); "
         f"run: chmod 600 {files.token_file} (or set OCI_OPENAI_SUPPRESS_PERMISSION_WARNING=1)"
     ]
+
+
+def test_session_key_rotated_with_its_token_is_read_again(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    from oci_openai_patch.testing.profiles import new_private_key, write_private_key
+
+    verifier = SignatureVerifier()
+    profile = make_session_profile(tmp_path, verifier)
+    credentials = SessionCredentials(config_file=profile.config_file)
+    caplog.set_level(logging.INFO, logger="oci_openai_patch")
+    for reload in ("expiry", "401"):
+        key = new_private_key()  # 'oci session authenticate' again: a new key and its token
+        write_private_key(Path(profile.key_file), key)
+        Path(profile.token_file).write_text(verifier.issuer.issue(key.public_key()))
+        if reload == "expiry":
+            credentials.invalidate()
+            loaded = credentials.get()
+        else:
+            loaded = credentials.refresh(credentials.get(), time.monotonic())
+        assert loaded.private_key.public_key().public_numbers() == key.public_key().public_numbers()
+    messages = [r.getMessage() for r in caplog.records]
+    assert len(messages) == 2 and all(m.startswith("session credentials loaded (cause: ") for m in messages)
+
+
+def test_reload_time_is_logged_in_milliseconds(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    profile = make_api_key_profile(tmp_path, SignatureVerifier())
+    credentials = ApiKeyCredentials(config_file=profile.config_file)
+    original = credentials._load
+
+    def slow_load(*, force: bool) -> Any:
+        time.sleep(0.05)
+        return original(force=force)
+
+    credentials._load = slow_load  # type: ignore[method-assign]
+    caplog.set_level(logging.INFO, logger="oci_openai_patch")
+    credentials.refresh(credentials.get(), time.monotonic())
+    (record,) = caplog.records
+    match = re.fullmatch(r"user_principal credentials loaded \(cause: 401\) in (\d+) ms", record.getMessage())
+    assert match is not None
+    elapsed = int(match[1])
+    assert 50 <= elapsed < 5000
+
+
+def test_sdk_error_without_a_code_attribute() -> None:
+    class ServiceError(Exception):
+        status = 500
+
+    assert _describe(ServiceError()) == "HTTP 500"
