@@ -34,6 +34,7 @@ from .credentials import (
 )
 from .errors import ConfigurationError
 from .hosts import HostPattern, HostPolicy
+from .logs import configure_logging
 from .oci_config import DEFAULT_CONFIG_FILE, DEFAULT_PROFILE
 from .proxies import proxy_for
 from .request_headers import OCI_ONLY_HEADERS, PLACEHOLDER_API_KEY
@@ -142,6 +143,7 @@ class OciAuth(_HttpxAuth):  # type: ignore[misc]
         retry_on_401: bool = True,
         model_map: Mapping[str, str] | None = None,
     ) -> None:
+        configure_logging()
         self.credentials = credentials
         self.policy = (policy or HostPolicy()).with_hosts(hosts)
         self._verdicts: dict[tuple[str, str, int | None], bool] = {}

@@ -33,6 +33,7 @@ from urllib.parse import urlsplit
 from .client_signing import ATTRIBUTE, attach
 from .errors import ConfigurationError
 from .hosts import HostPolicy, parse_host_list
+from .logs import configure_logging
 from .proxies import refuse_proxied_base_url
 from .request_headers import PLACEHOLDER_API_KEY, client_headers
 from .settings import Settings, load_settings
@@ -331,27 +332,6 @@ def _log_switched_on(auth: Any) -> None:
     settings = settings_now()
     profile = f", profile {settings.profile}" if settings.auth_kind in ("user_principal", "session") else ""
     logger.info("oci_openai_patch: on (auth %s%s)", settings.auth_kind, profile)
-
-
-#: ``OCI_OPENAI_LOG`` values -> logging levels (like ``OPENAI_LOG``).
-LOG_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO}
-_log_handler: logging.Handler | None = None
-
-
-def configure_logging() -> None:
-    """Send the ``oci_openai_patch`` logger to stderr when ``OCI_OPENAI_LOG`` asks for it."""
-    global _log_handler
-    text = os.environ.get("OCI_OPENAI_LOG", "").strip()
-    if not text:
-        return
-    level = LOG_LEVELS.get(text.lower())
-    if level is None:
-        raise ConfigurationError(f"OCI_OPENAI_LOG={text!r} is not a log level; use debug or info")
-    if _log_handler is None:
-        _log_handler = logging.StreamHandler(sys.stderr)
-        _log_handler.setFormatter(logging.Formatter("%(name)s %(levelname)s: %(message)s"))
-        logger.addHandler(_log_handler)
-    logger.setLevel(level)
 
 
 def _build_state(

@@ -261,3 +261,25 @@ def test_debug_log_tells_every_decision_and_no_secret(oci_endpoint, oci_session_
     for secret in (APP_KEY, token, token[:40], "BEGIN", "PRIVATE KEY"):
         assert secret not in result.stderr
     assert oci_endpoint.verified_count == 2
+
+
+def test_log_variable_also_serves_explicit_clients(oci_endpoint, oci_api_key_profile) -> None:  # type: ignore[no-untyped-def]
+    code = f"""
+    from oci_openai_patch import OciOpenAI, OciUserPrincipalAuth
+    auth = OciUserPrincipalAuth(config_file="{oci_api_key_profile.config_file}")
+    OciOpenAI(auth=auth, base_url="{oci_endpoint.base_url}").models.list()
+    """
+    env = clean_env(OCI_OPENAI_LOG="debug")
+    result = subprocess.run(
+        [sys.executable, "-c", NETWORK_GUARD + textwrap.dedent(code)], env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert f"oci_openai_patch DEBUG: signed GET {oci_endpoint.host}/openai/v1/models as " in result.stderr
+    bad = subprocess.run(
+        [sys.executable, "-c", NETWORK_GUARD + textwrap.dedent(code)],
+        env=clean_env(OCI_OPENAI_LOG="chatty"),
+        capture_output=True,
+        text=True,
+    )
+    assert bad.returncode == 1
+    assert "ConfigurationError: OCI_OPENAI_LOG='chatty' is not a log level; use debug or info" in bad.stderr
