@@ -739,3 +739,78 @@ def test_sdk_error_without_a_code_attribute() -> None:
         status = 500
 
     assert _describe(ServiceError()) == "HTTP 500"
+
+
+@pytest.mark.parametrize("library_name", LIBRARIES)
+def test_model_map_keeps_headers_and_extensions_and_writes_compact_json(
+    library_name: str, key_and_auth: tuple[Any, OciAuth]
+) -> None:
+    library = importlib.import_module(library_name)
+    auth = OciAuth(key_and_auth[1].credentials, model_map={"gpt-4o": "openai.gpt-oss-120b"})
+    seen: list[Any] = []
+
+    def record(request: Any) -> Any:
+        seen.append(request)
+        return library.Response(200, json={})
+
+    with library.Client(transport=library.MockTransport(record), auth=auth) as client:
+        client.post(
+            OCI_URL.replace("/files", "/chat/completions"),
+            json={"model": "gpt-4o", "n": 1},
+            headers={"x-team": "blue"},
+            timeout=7.5,
+        )
+    (sent,) = seen
+    assert sent.content == b'{"model":"openai.gpt-oss-120b","n":1}'
+    assert sent.headers["x-team"] == "blue"
+    assert sent.extensions["timeout"]["read"] == 7.5
+
+
+def test_session_file_errors_name_the_profile_they_come_from(tmp_path: Path) -> None:
+    from oci_openai_patch.errors import ConfigurationError
+    from oci_openai_patch.testing.profiles import write_private_key
+
+    verifier = SignatureVerifier()
+    session = make_session_profile(tmp_path, verifier, profile="S")
+    source = f"(from profile [S] of {session.config_file})"
+    token = Path(session.token_file).read_text()
+    Path(session.token_file).unlink()
+    with pytest.raises(ConfigurationError) as caught:
+        SessionCredentials("S", session.config_file)
+    assert f"security token file {session.token_file} {source} does not exist" in str(caught.value)
+    Path(session.token_file).write_text(token)
+    Path(session.token_file).chmod(0o600)
+    Path(session.key_file).unlink()
+    with pytest.raises(ConfigurationError) as caught:
+        SessionCredentials("S", session.config_file)
+    assert str(caught.value) == f"key file {session.key_file} {source} does not exist; fix key_file"
+    write_private_key(Path(session.key_file), session.private_key, "phrase")
+    with Path(session.config_file).open("a") as config:
+        config.write("pass_phrase=phrase\n")
+    loaded = SessionCredentials("S", session.config_file).get()
+    assert loaded.private_key.public_key().public_numbers() == session.private_key.public_key().public_numbers()
+    config_text = Path(session.config_file).read_text()
+    Path(session.config_file).write_text(
+        "".join(line for line in config_text.splitlines(True) if not line.startswith("key_file"))
+    )
+    with pytest.raises(ConfigurationError, match=r"has no 'key_file' entry \(the session private key\)"):
+        SessionCredentials("S", session.config_file)
+
+
+def test_host_lists_split_on_commas_and_name_their_source() -> None:
+    from oci_openai_patch.errors import ConfigurationError
+    from oci_openai_patch.hosts import parse_host_list
+
+    assert [p.host for p in parse_host_list("a.example.com, b.example.com,,")] == ["a.example.com", "b.example.com"]
+    with pytest.raises(ConfigurationError, match=r"^hosts=: 'bad/' is not a host"):
+        parse_host_list("ok.example.com,bad/", source="hosts=")
+
+
+def test_resource_principal_version_is_required_and_200_char_lines_are_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    from oci_openai_patch.credentials import resource_principal
+    from oci_openai_patch.errors import ConfigurationError
+
+    monkeypatch.delenv("OCI_RESOURCE_PRINCIPAL_VERSION", raising=False)
+    with pytest.raises(ConfigurationError, match=r"^OCI_RESOURCE_PRINCIPAL_VERSION is not set; resource principal"):
+        resource_principal()
+    assert _safe_line("x" * 200) == "x" * 200
