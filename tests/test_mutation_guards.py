@@ -814,3 +814,94 @@ def test_resource_principal_version_is_required_and_200_char_lines_are_kept(monk
     with pytest.raises(ConfigurationError, match=r"^OCI_RESOURCE_PRINCIPAL_VERSION is not set; resource principal"):
         resource_principal()
     assert _safe_line("x" * 200) == "x" * 200
+
+
+@pytest.mark.parametrize("library_name", LIBRARIES)
+def test_delegate_given_to_the_constructor_and_streamed_json_mapped(
+    library_name: str, key_and_auth: tuple[Any, OciAuth]
+) -> None:
+    library = importlib.import_module(library_name)
+    auth = OciAuth(key_and_auth[1].credentials, delegate=library.BasicAuth("me", "pw"), model_map={"gpt-4o": "mapped"})
+    (foreign,) = _through(library, auth, "GET", FOREIGN_URL, [200])
+    assert foreign.headers["authorization"] == "Basic " + base64.b64encode(b"me:pw").decode()
+    streamed = iter([b'{"model": ', b'"gpt-4o"}'])  # no content-length: sent chunked
+    (sent,) = _through(
+        library,
+        auth,
+        "POST",
+        OCI_URL.replace("/files", "/chat/completions"),
+        [200],
+        content=streamed,
+        headers={"content-type": "application/json"},
+    )
+    assert json.loads(sent.content) == {"model": "mapped"}
+    assert sent.headers["authorization"].startswith("Signature ")
+
+
+def test_default_sources_in_host_errors() -> None:
+    from oci_openai_patch.errors import ConfigurationError
+    from oci_openai_patch.hosts import HostPattern, HostPolicy, parse_host_list
+
+    for parse in (HostPattern.parse, parse_host_list):
+        with pytest.raises(ConfigurationError, match=r"^OCI_OPENAI_HOSTS: 'bad/' is not a host"):
+            parse("bad/")
+    with pytest.raises(ConfigurationError, match=r"^hosts: 'bad/' is not a host"):
+        HostPolicy.from_hosts(["bad/"])
+    with pytest.raises(ConfigurationError, match=r"^hosts: 'bad/' is not a host"):
+        HostPolicy().with_hosts(["bad/"])
+    with pytest.raises(ConfigurationError, match=r"^hosts=: 'bad/' is not a host"):
+        HostPolicy.from_hosts(["bad/"], source="hosts=")
+    with pytest.raises(ConfigurationError, match=r"^hosts=: 'bad/' is not a host"):
+        HostPolicy().with_hosts(["bad/"], source="hosts=")
+
+
+def test_each_reload_starts_a_new_generation(tmp_path: Path) -> None:
+    """Abandoned deadline workers compare the generation they started in with the
+    current one: every reload must make it differ from every earlier one."""
+    profile = make_api_key_profile(tmp_path, SignatureVerifier())
+    credentials = ApiKeyCredentials(config_file=profile.config_file)
+    seen = {credentials._generation}
+    for _ in range(3):
+        credentials.invalidate()
+        credentials.get()
+        assert credentials._generation not in seen
+        seen.add(credentials._generation)
+
+
+def test_api_key_file_errors_name_the_profile(tmp_path: Path) -> None:
+    from oci_openai_patch.errors import ConfigurationError
+
+    profile = make_api_key_profile(tmp_path, SignatureVerifier(), profile="P")
+    Path(profile.key_file).unlink()
+    with pytest.raises(ConfigurationError) as caught:
+        ApiKeyCredentials("P", profile.config_file)
+    assert str(caught.value) == (
+        f"key file {profile.key_file} (from profile [P] of {profile.config_file}) does not exist; fix key_file"
+    )
+
+
+def test_a_token_file_still_missing_on_the_second_read_names_its_profile(tmp_path: Path) -> None:
+    from oci_openai_patch.errors import ConfigurationError
+
+    session = make_session_profile(tmp_path, SignatureVerifier(), profile="S")
+    credentials = SessionCredentials("S", session.config_file)
+    Path(session.token_file).unlink()
+    with pytest.raises(ConfigurationError) as caught:
+        credentials.refresh(credentials.get(), time.monotonic())
+    assert f"(from profile [S] of {session.config_file}) does not exist" in str(caught.value)
+
+
+def test_only_version_2_2_is_read_directly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from oci_openai_patch.credentials import ResourcePrincipalV22Credentials, resource_principal
+    from oci_openai_patch.errors import OciOpenAIError
+    from oci_openai_patch.testing.profiles import make_resource_principal_files
+
+    files = make_resource_principal_files(tmp_path, SignatureVerifier())
+    _rp_env(monkeypatch, RPST=files.token_file, PRIVATE_PEM=files.key_file)
+    # An unknown version goes to the SDK, which refuses it without any network (1.1 would
+    # ask instance metadata for the region: never here).
+    monkeypatch.setenv("OCI_RESOURCE_PRINCIPAL_VERSION", "9.9")
+    with pytest.raises(OciOpenAIError, match="Unsupported OCI_RESOURCE_PRINCIPAL_VERSION: 9.9"):
+        resource_principal(timeout=5)
+    monkeypatch.setenv("OCI_RESOURCE_PRINCIPAL_VERSION", "2.2")
+    assert isinstance(resource_principal(), ResourcePrincipalV22Credentials)
