@@ -901,7 +901,7 @@ def test_only_version_2_2_is_read_directly(tmp_path: Path, monkeypatch: pytest.M
     # An unknown version goes to the SDK, which refuses it without any network (1.1 would
     # ask instance metadata for the region: never here).
     monkeypatch.setenv("OCI_RESOURCE_PRINCIPAL_VERSION", "9.9")
-    with pytest.raises(OciOpenAIError, match="Unsupported OCI_RESOURCE_PRINCIPAL_VERSION: 9.9"):
+    with pytest.raises(OciOpenAIError, match=r"Unsupported OCI_RESOURCE_PRINCIPAL_VERSION: 9\.9"):
         resource_principal(timeout=5)
     monkeypatch.setenv("OCI_RESOURCE_PRINCIPAL_VERSION", "2.2")
     assert isinstance(resource_principal(), ResourcePrincipalV22Credentials)
