@@ -269,9 +269,8 @@ def test_first_signature_keeps_the_callers_date_and_a_retry_gets_a_fresh_one(
     assert retry.headers["authorization"] != first.headers["authorization"]
 
 
-@pytest.mark.parametrize("library_name", LIBRARIES)
-def test_a_401_refreshes_with_the_key_that_was_refused(library_name: str, tmp_path: Path) -> None:
-    library = importlib.import_module(library_name)
+def _spied_refresh(tmp_path: Path) -> tuple[ApiKeyCredentials, list[tuple[Any, Any]]]:
+    """API-key credentials whose ``refresh`` calls are recorded as (seen, refused_at)."""
     profile = make_api_key_profile(tmp_path, SignatureVerifier())
     credentials = ApiKeyCredentials(config_file=profile.config_file)
     calls: list[tuple[Any, Any]] = []
@@ -282,6 +281,13 @@ def test_a_401_refreshes_with_the_key_that_was_refused(library_name: str, tmp_pa
         return original(seen, refused_at)
 
     credentials.refresh = refresh  # type: ignore[method-assign]
+    return credentials, calls
+
+
+@pytest.mark.parametrize("library_name", LIBRARIES)
+def test_a_401_refreshes_with_the_key_that_was_refused(library_name: str, tmp_path: Path) -> None:
+    library = importlib.import_module(library_name)
+    credentials, calls = _spied_refresh(tmp_path)
     used = credentials.get()
     before = time.monotonic()
     _through(library, OciAuth(credentials), "GET", OCI_URL, [401, 200])
@@ -296,16 +302,7 @@ def test_a_401_refreshes_with_the_key_that_was_refused(library_name: str, tmp_pa
 @pytest.mark.parametrize("library_name", LIBRARIES)
 def test_async_flow_refreshes_with_the_refused_key_and_delegates_foreign(library_name: str, tmp_path: Path) -> None:
     library = importlib.import_module(library_name)
-    profile = make_api_key_profile(tmp_path, SignatureVerifier())
-    credentials = ApiKeyCredentials(config_file=profile.config_file)
-    calls: list[Any] = []
-    original = credentials.refresh
-
-    def refresh(seen: Any, refused_at: Any = None) -> Any:
-        calls.append((seen, refused_at))
-        return original(seen, refused_at)
-
-    credentials.refresh = refresh  # type: ignore[method-assign]
+    credentials, calls = _spied_refresh(tmp_path)
     used = credentials.get()
     seen: list[Any] = []
     replies = [401, 200, 200]
