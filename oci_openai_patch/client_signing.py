@@ -15,9 +15,12 @@ client's ``send`` (the ``custom_auth`` property on 1.x and on every async client
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .auth import OciAuth
+if TYPE_CHECKING:
+    # Imported where used: the patch imports this module when openai is imported, and
+    # the auth module brings httpx and httpx2 (some 60 ms) that a program may never need.
+    from .auth import OciAuth
 
 #: Where an openai client keeps its :class:`ClientSigning` (in its ``__dict__``).
 ATTRIBUTE = "_oci_openai_signing"
@@ -39,6 +42,8 @@ class ClientSigning:
         cached = self._cache
         if cached is not None and cached[0] is http_client and cached[1] is own:
             return cached[2]
+        from .auth import OciAuth
+
         if isinstance(own, OciAuth):
             view = own.for_http_client(http_client, delegate=own.delegate)
         else:
@@ -66,5 +71,7 @@ def signing_auth(client: Any) -> OciAuth | None:
     signing = signing_of(client)
     if signing is not None:
         return signing.auth_for(client._client)
+    from .auth import OciAuth
+
     own = getattr(client._client, "auth", None)
     return own if isinstance(own, OciAuth) else None

@@ -20,7 +20,6 @@ constructor runs exactly once, and its exceptions pass through unchanged.
 from __future__ import annotations
 
 import contextlib
-import inspect
 import logging
 import os
 import sys
@@ -252,7 +251,8 @@ def _install_auth_hooks(cls: Any) -> None:
     """
     if cls.__dict__.get("_oci_openai_hooks"):
         return
-    original = inspect.getattr_static(cls, "custom_auth")
+    # The property as defined on the class or its nearest base (not its value).
+    original = next(klass.__dict__["custom_auth"] for klass in cls.__mro__ if "custom_auth" in klass.__dict__)
 
     def custom_auth(self: Any) -> Any:
         auth = _hooked_auth(self)
