@@ -286,10 +286,10 @@ def test_a_401_from_a_host_reached_by_redirect_reloads_nothing(  # type: ignore[
     auth = OciUserPrincipalAuth(config_file=oci_api_key_profile.config_file)
     loads = _count_loads(auth.credentials)
     client = OciOpenAI(auth=auth, base_url=oci_endpoint.base_url, max_retries=0)
-    aclient = AsyncOciOpenAI(auth=auth, base_url=oci_endpoint.base_url, max_retries=0)
 
     async def alist() -> Any:
-        return await aclient.models.list()
+        async with AsyncOciOpenAI(auth=auth, base_url=oci_endpoint.base_url, max_retries=0) as aclient:
+            return await aclient.models.list()
 
     for send in (client.models.list, lambda: asyncio.run(alist())):
         oci_endpoint.redirect_next(foreign.base_url + "/models")
@@ -309,7 +309,7 @@ def test_loose_permissions_warn_once_and_can_be_silenced(oci_api_key_profile, mo
     monkeypatch.setattr(permissions, "_warned", set())  # runners may reuse temporary paths across sessions
     os.chmod(oci_api_key_profile.key_file, 0o644)
     with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+        warnings.simplefilter("always", InsecurePermissionsWarning)
         OciUserPrincipalAuth(config_file=oci_api_key_profile.config_file)
         OciUserPrincipalAuth(config_file=oci_api_key_profile.config_file)
     messages = [str(w.message) for w in caught if issubclass(w.category, InsecurePermissionsWarning)]
@@ -318,7 +318,7 @@ def test_loose_permissions_warn_once_and_can_be_silenced(oci_api_key_profile, mo
     os.chmod(oci_api_key_profile.config_file, 0o640)
     monkeypatch.setenv("OCI_OPENAI_SUPPRESS_PERMISSION_WARNING", "1")
     with warnings.catch_warnings():
-        warnings.simplefilter("error")
+        warnings.simplefilter("error", InsecurePermissionsWarning)
         OciUserPrincipalAuth(config_file=oci_api_key_profile.config_file)
 
 
@@ -336,6 +336,7 @@ def test_async_reloads_run_in_worker_threads(oci_endpoint, oci_session_profile) 
         await client.models.list()  # due: reloaded before signing
         oci_session_profile.rotate()  # revokes the old token: the next request gets a 401
         await client.models.list()
+        await client.close()
         return loop_thread
 
     loop_thread = asyncio.run(main())

@@ -681,7 +681,7 @@ def test_resource_principal_auth_takes_extra_hosts_and_warns_about_its_files(
     os.chmod(files.token_file, 0o644)
     _rp_env(monkeypatch, RPST=files.token_file, PRIVATE_PEM=files.key_file)
     with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+        warnings.simplefilter("always", InsecurePermissionsWarning)
         auth = OciResourcePrincipalAuth(hosts=["llm.corp.example.com"])
     assert auth.policy.allows("https", "llm.corp.example.com", None)
     messages = [str(w.message) for w in caught if issubclass(w.category, InsecurePermissionsWarning)]
