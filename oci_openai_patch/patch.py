@@ -311,8 +311,6 @@ def patch(
             raise
         logger.error("oci_openai_patch: %s", error)
         _state = _PatchState(auth_factory=lambda: None, policy=HostPolicy(), error=error)
-    else:
-        _log_switched_on(auth)
     for name in _TARGETS:
         cls = getattr(openai, name)
         _install_auth_hooks(cls)
@@ -323,13 +321,10 @@ def patch(
     _module_client_api_key()
 
 
-def _log_switched_on(auth: Any) -> None:
-    if auth is not None:
+def _log_switched_on(auth: Any, settings: Settings | None) -> None:
+    if settings is None:
         logger.info("oci_openai_patch: on (auth %s, given to patch())", type(auth).__name__)
         return
-    from .settings import load_settings as settings_now
-
-    settings = settings_now()
     profile = f", profile {settings.profile}" if settings.auth_kind in ("user_principal", "session") else ""
     logger.info("oci_openai_patch: on (auth %s%s)", settings.auth_kind, profile)
 
@@ -355,7 +350,7 @@ def _build_state(
 
     chosen_region = region or (settings.region if settings else None)
     compartment = compartment_id or (settings.compartment_id if settings else None)
-    return _PatchState(
+    state = _PatchState(
         auth_factory=factory,
         policy=policy,
         compartment_id=parse_compartment(compartment, source="compartment_id") if compartment else None,
@@ -363,6 +358,8 @@ def _build_state(
         region_base_url=region_base_url(chosen_region) if chosen_region else None,
         model_map=dict(model_map) if model_map is not None else (settings.model_map if settings else {}),
     )
+    _log_switched_on(auth, settings)  # the settings just read: the environment is parsed once
+    return state
 
 
 def unpatch() -> None:
