@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .errors import ConfigurationError, CredentialsError
+from .fetch_failures import FetchLog, hint_for, recording
+from .fetch_failures import safe_line as _safe_line
 from .key_cache import install_for_oci_sdk
 from .oci_config import (
     DEFAULT_CONFIG_FILE,
@@ -293,18 +295,27 @@ def token_timeout(timeout: float | None) -> float:
     return auth_timeout_from_env() or DEFAULT_TOKEN_TIMEOUT_SECONDS
 
 
-def _with_deadline(function: Callable[[], Any], timeout: float, describe_wait: Callable[[], str]) -> Any:
+def _with_deadline(
+    function: Callable[[], Any],
+    timeout: float,
+    describe_wait: Callable[[], str],
+    log: FetchLog,
+    hints: dict[str, str] | None = None,
+) -> Any:
     """Run ``function`` in a daemon thread and give up waiting after ``timeout`` seconds.
 
-    The SDK's identity clients retry unreachable endpoints for minutes without a word; a
+    The SDK's identity clients retry failing endpoints for minutes without a word; a
     thread cannot be killed, but the caller gets a clear error in bounded time while the
-    abandoned attempt ends on its own.
+    abandoned attempt ends on its own. The SDK's attempts are recorded in ``log``, so the
+    error names what the endpoint did (a certificate that does not verify, a refused
+    connection, an HTTP error) and says "did not answer" only when nothing answered.
     """
     outcome: dict[str, Any] = {}
 
     def run() -> None:
         try:
-            outcome["value"] = function()
+            with recording(log):
+                outcome["value"] = function()
         except BaseException as error:  # noqa: BLE001 - handed to the waiting thread as is
             outcome["error"] = error
 
@@ -312,9 +323,15 @@ def _with_deadline(function: Callable[[], Any], timeout: float, describe_wait: C
     worker.start()
     worker.join(timeout)
     if worker.is_alive():
+        failure = log.last_failure
+        if failure is None:
+            raise CredentialsError(
+                f"{describe_wait()} did not answer within {timeout:g} s; check that it is reachable from here, "
+                "or set OCI_OPENAI_AUTH_TIMEOUT to wait longer"
+            )
         raise CredentialsError(
-            f"{describe_wait()} did not answer within {timeout:g} s; check that it is reachable from here, "
-            "or set OCI_OPENAI_AUTH_TIMEOUT to wait longer"
+            f"{describe_wait()} gave no token within {timeout:g} s; the last attempt failed: {failure}; "
+            f"{hint_for(failure, hints)}"
         )
     if "error" in outcome:
         raise outcome["error"]
@@ -350,9 +367,13 @@ class SdkSignerCredentials(CredentialsProvider):
         *,
         timeout: float | None = None,
         source: Callable[[], str] | None = None,
+        hints: dict[str, str] | None = None,
     ) -> None:
         super().__init__()
         self.kind = kind
+        #: How to fix each kind of fetch failure (see :mod:`.fetch_failures`), in this
+        #: principal's own settings.
+        self._hints = hints
         self.timeout = token_timeout(timeout)
         self._factory = factory
         self._source = source or (lambda: f"the {kind} token service")
@@ -374,13 +395,18 @@ class SdkSignerCredentials(CredentialsProvider):
 
     def _load(self, *, force: bool) -> SigningKey:
         generation = self._generation
+        log = FetchLog()
         try:
-            key_id, private_key = _with_deadline(lambda: self._fetch(force, generation), self.timeout, self._source)
+            key_id, private_key = _with_deadline(
+                lambda: self._fetch(force, generation), self.timeout, self._source, log, self._hints
+            )
         except (ConfigurationError, CredentialsError):
             raise
         except Exception as error:  # noqa: BLE001 - the SDK raises many types; all mean no token
+            failure = log.last_failure
+            reason = f"{failure}; {hint_for(failure, self._hints)}" if failure is not None else _describe(error)
             raise CredentialsError(
-                f"{self.kind}: could not obtain an OCI security token from {self._source()} ({_describe(error)})"
+                f"{self.kind}: could not obtain an OCI security token from {self._source()} ({reason})"
             ) from None
         expires_at = jwt_expiry(key_id[3:]) if key_id.startswith("ST$") else None
         return SigningKey(key_id, private_key, expires_at, refresh_time(expires_at))
@@ -465,14 +491,6 @@ def _describe(error: Exception) -> str:
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
-def _safe_line(text: str) -> str:
-    """The first line of ``text``, or nothing when it is long or looks like it holds a secret."""
-    line = text.splitlines()[0] if text else ""
-    if len(line) > 200 or "ST$" in line or "BEGIN" in line or "Bearer" in line:
-        return ""
-    return line
-
-
 def instance_principal(*, timeout: float | None = None, **kwargs: Any) -> SdkSignerCredentials:
     """Instance principal: instance metadata (``OCI_METADATA_BASE_URL``) and X.509 federation.
 
@@ -496,7 +514,14 @@ def instance_principal(*, timeout: float | None = None, **kwargs: Any) -> SdkSig
         federation = kwargs.get("federation_endpoint") or "the region's federation endpoint"
         return f"instance metadata ({metadata}) or {federation}"
 
-    return SdkSignerCredentials("instance_principal", factory, timeout=timeout, source=source)
+    hints = {
+        "refused": "nothing listens there; on an OCI instance leave OCI_METADATA_BASE_URL unset, "
+        "elsewhere use another principal kind",
+        "tls": "the federation endpoint's certificate does not verify; check the machine's CA bundle",
+        "http": "the service refused the instance's identity; check that a dynamic group matches this "
+        "instance and a policy allows it Generative AI",
+    }
+    return SdkSignerCredentials("instance_principal", factory, timeout=timeout, source=source, hints=hints)
 
 
 def resource_principal(*, timeout: float | None = None, **kwargs: Any) -> CredentialsProvider:
@@ -551,6 +576,18 @@ def workload_identity(
 
         return get_oke_workload_identity_resource_principal_signer(**kwargs)
 
+    hints = {
+        "tls": "set OCI_KUBERNETES_SERVICE_ACCOUNT_CERT_PATH to the cluster's CA bundle (default "
+        "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt)",
+        "refused": "nothing listens there; check KUBERNETES_SERVICE_HOST and that the cluster is an "
+        "enhanced OKE cluster with workload identity",
+        "http": "the proxymux refused the service account; check its token file and the policy that "
+        "names this workload",
+    }
     return SdkSignerCredentials(
-        "workload_identity", factory, timeout=timeout, source=lambda: f"the OKE proxymux at {host}:12250"
+        "workload_identity",
+        factory,
+        timeout=timeout,
+        source=lambda: f"the OKE proxymux at {host}:12250",
+        hints=hints,
     )

@@ -32,6 +32,7 @@ from cryptography.hazmat.primitives.hashes import SHA1
 from cryptography.x509.oid import NameOID
 
 from ._http import LoopbackHandler, LoopbackHTTPServer
+from .ports import ExclusivePort
 from .profiles import TEST_REGION, fake_ocid
 from .tls import TestCertificateAuthority
 from .verify import SignatureVerifier, TokenIssuer, VerificationError
@@ -216,7 +217,12 @@ PROXYMUX_PORT = 12250
 
 
 class FakeProxymux(TokenService):
-    """The OKE workload-identity proxymux: TLS on ``127.0.0.1:12250`` with a test CA."""
+    """The OKE workload-identity proxymux: TLS on ``127.0.0.1:12250`` with a test CA.
+
+    The SDK cannot be told another port, so proxymuxes on one machine take turns on it
+    (:class:`~oci_openai_patch.testing.ports.ExclusivePort`); ``port=0`` picks a free
+    port instead, for tests that talk to it directly.
+    """
 
     def __init__(
         self,
@@ -235,15 +241,37 @@ class FakeProxymux(TokenService):
         directory.mkdir(parents=True, exist_ok=True)
         authority = TestCertificateAuthority("oci-openai-patch test cluster CA")
         self.ca_file = str(authority.write_certificate(directory / "cluster-ca.crt"))
-        context = authority.server_context(directory, "127.0.0.1")
-        self._service = _LoopbackService(self._handle, host="127.0.0.1", port=port, ssl_context=context)
+        self._context = authority.server_context(directory, "127.0.0.1")
+        self._port = port
+        self._turn = ExclusivePort(port, "the OKE workload-identity tests") if port else None
+        self._service: _LoopbackService | None = None
 
     def __enter__(self) -> FakeProxymux:
+        if self._turn is not None:
+            self._turn.__enter__()
+        try:
+            self._service = _LoopbackService(self._handle, host="127.0.0.1", port=self._port, ssl_context=self._context)
+        except OSError as error:
+            if self._turn is not None:
+                self._turn.__exit__(None, None, None)
+                raise self._turn.refuse_taken(error) from None
+            raise
         self._service.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._service.stop()
+        if self._service is not None:
+            self._service.stop()
+            self._service = None
+        if self._turn is not None:
+            self._turn.__exit__(None, None, None)
+
+    @property
+    def origin(self) -> str:
+        """``https://127.0.0.1:<port>`` while running."""
+        if self._service is None:
+            raise RuntimeError("the proxymux is not running; use it as a context manager")
+        return self._service.origin
 
     def _handle(self, method: str, path: str, headers: dict[str, str], body: bytes) -> Reply:
         if method != "POST" or path != "/resourcePrincipalSessionTokens":

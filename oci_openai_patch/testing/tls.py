@@ -3,6 +3,10 @@
 The fake OKE proxymux needs a server certificate its client verifies against a CA file
 (as pods trust the cluster CA), and the fake instance metadata needs a leaf certificate
 whose subject carries the tenancy (as OCI instance certificates do). Both come from here.
+
+The certificates carry what a real CA puts in them (key identifiers, key usage, extended
+key usage for servers), because Python 3.13's default TLS context verifies with
+``VERIFY_X509_STRICT`` and rejects a chain without an Authority Key Identifier.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from .profiles import new_private_key
 
@@ -28,6 +32,22 @@ def _pem(certificate: x509.Certificate) -> bytes:
 def _key_pem(key: rsa.RSAPrivateKey) -> bytes:
     return key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
+    )
+
+
+def _key_usage(*, certificate_sign: bool) -> x509.KeyUsage:
+    """A CA signs certificates; a leaf signs (TLS handshakes, federation requests) and
+    encipher keys (RSA key exchange)."""
+    return x509.KeyUsage(
+        digital_signature=not certificate_sign,
+        content_commitment=False,
+        key_encipherment=not certificate_sign,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=certificate_sign,
+        crl_sign=certificate_sign,
+        encipher_only=False,
+        decipher_only=False,
     )
 
 
@@ -53,10 +73,14 @@ class TestCertificateAuthority:
     def __init__(self, name: str = "oci-openai-patch test CA") -> None:
         self.private_key = new_private_key()
         subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+        public_key = self.private_key.public_key()
         self.certificate = (
-            self._builder(subject, self.private_key.public_key())
+            self._builder(subject, public_key)
             .issuer_name(subject)
             .add_extension(x509.BasicConstraints(ca=True, path_length=1), critical=True)
+            .add_extension(_key_usage(certificate_sign=True), critical=True)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(public_key), critical=False)
             .sign(self.private_key, hashes.SHA256())
         )
 
@@ -83,7 +107,16 @@ class TestCertificateAuthority:
     def issue(self, subject: x509.Name, *, server_names: tuple[str, ...] = ()) -> IssuedCertificate:
         """A certificate for ``subject``; with ``server_names`` (host names or IPs) a TLS server one."""
         key = new_private_key()
-        builder = self._builder(subject, key.public_key()).issuer_name(self.certificate.subject)
+        builder = (
+            self._builder(subject, key.public_key())
+            .issuer_name(self.certificate.subject)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(_key_usage(certificate_sign=False), critical=True)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+            .add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(self.private_key.public_key()), critical=False
+            )
+        )
         if server_names:
             alternatives: list[x509.GeneralName] = []
             for name in server_names:
@@ -91,7 +124,9 @@ class TestCertificateAuthority:
                     alternatives.append(x509.IPAddress(ipaddress.ip_address(name)))
                 except ValueError:
                     alternatives.append(x509.DNSName(name))
-            builder = builder.add_extension(x509.SubjectAlternativeName(alternatives), critical=False)
+            builder = builder.add_extension(x509.SubjectAlternativeName(alternatives), critical=False).add_extension(
+                x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False
+            )
         return IssuedCertificate(builder.sign(self.private_key, hashes.SHA256()), key)
 
     def server_context(self, directory: Path, *names: str) -> ssl.SSLContext:
