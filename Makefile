@@ -1,61 +1,61 @@
-# Everything runs in virtual environments this Makefile creates; the machine needs only
-# Python (>= 3.10) and pip.
+# Everything runs in virtual environments that tools/testenv.py creates (with uv, which it
+# installs with pip on first use, or with pip alone); the machine needs only Python
+# (>= 3.10) and pip. The matrix finds Pythons 3.10-3.13 on PATH or under pyenv.
 PYTHON ?= python3
+TESTENV := $(PYTHON) tools/testenv.py
 VENV := .venv
 PY := $(VENV)/bin/python
 VENV2 := .venv-openai2
 PY2 := $(VENV2)/bin/python
+#: pytest-xdist workers for the suites (the soak runs alone)
+WORKERS ?= 2
+MAIN_EXTRAS := test,lint,ecosystem,ecosystem-openai3
 
-.PHONY: install demo test test-openai3 test-openai2 soak lint bench mutate clean
+.PHONY: install demo test test-openai3 test-openai2 matrix soak lint bench mutate clean
 
-$(VENV)/.installed: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test,lint,ecosystem,ecosystem-openai3]'
-	touch $@
-
-$(VENV2)/.installed: pyproject.toml
-	$(PYTHON) -m venv $(VENV2)
-	$(PY2) -m pip install -q --upgrade pip
-	$(PY2) -m pip install -q -e '.[test,ecosystem,ecosystem-openai2]' 'openai>=2,<3'
-	touch $@
-
-install: $(VENV)/.installed
+install:
+	$(TESTENV) ensure $(VENV) --openai 3 --extras $(MAIN_EXTRAS)
 
 ## demo: an openai program signing against the embedded local OCI endpoint
-demo: $(VENV)/.installed
+demo:
+	$(TESTENV) ensure $(VENV) --openai 3
 	$(VENV)/bin/oci-openai-patch demo
 
 ## test: the whole suite on the latest openai 3.x (httpx2), then on openai 2.x (httpx)
 test: test-openai3 test-openai2
 
-test-openai3: $(VENV)/.installed
-	$(PY) -m pytest -q
+test-openai3: install
+	$(PY) -m pytest -q -n $(WORKERS)
 
-test-openai2: $(VENV2)/.installed
-	$(PY2) -m pytest -q
+test-openai2:
+	$(TESTENV) ensure $(VENV2) --openai 2 --extras test,ecosystem,ecosystem-openai2
+	$(PY2) -m pytest -q -n $(WORKERS)
+
+## matrix: the other Python x openai pairs (3.13 + openai 3, 3.12 + openai 2, 3.10 + openai 1)
+matrix:
+	$(TESTENV) matrix -n $(WORKERS)
 
 ## soak: load with rotating credentials (32 threads, 200 async tasks) and memory over 20,000 requests
-soak: $(VENV)/.installed
+soak: install
 	$(PY) -m pytest -q -m soak -s
 
 ## bench: every benchmark, side by side with its baseline, as a Markdown table (a few minutes)
-bench: $(VENV)/.installed
-	$(PY) -m pip install -q -e '.[bench]'
+bench:
+	$(TESTENV) ensure $(VENV) --openai 3 --extras $(MAIN_EXTRAS),bench
 	$(PY) benchmarks/run.py
 
 ## mutate: mutation testing of hosts, signing, auth and credentials against the fast tests (about 20 min)
-mutate: $(VENV)/.installed
-	$(PY) -m pip install -q -e '.[mutate]'
+mutate:
+	$(TESTENV) ensure $(VENV) --openai 3 --extras $(MAIN_EXTRAS),mutate
 	rm -rf mutants
 	$(VENV)/bin/mutmut run > /dev/null
 	$(PY) tools/mutation_score.py
 
 ## lint: ruff and mypy --strict
-lint: $(VENV)/.installed
+lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
 clean:
-	rm -rf $(VENV) $(VENV2) .mypy_cache .ruff_cache .pytest_cache mutants
+	rm -rf $(VENV) $(VENV2) .venvs .tools .mypy_cache .ruff_cache .pytest_cache mutants

@@ -15,6 +15,8 @@ from fresh import clean_env, run_program
 
 from oci_openai_patch.testing import ApiKeyProfile, OciTestEndpoint
 
+pytestmark = pytest.mark.ecosystem
+
 LEGACY_KEY = "sk-legacy-openai-key-of-the-app"
 
 
