@@ -22,6 +22,7 @@ import weakref
 from collections.abc import AsyncGenerator, Callable, Generator, Iterable, Mapping
 from typing import Any
 
+from .async_signing import async_rsa_sign
 from .credentials import (
     ApiKeyCredentials,
     KeySource,
@@ -38,7 +39,7 @@ from .logs import configure_logging
 from .oci_config import DEFAULT_CONFIG_FILE, DEFAULT_PROFILE
 from .proxies import proxy_for
 from .request_headers import OCI_ONLY_HEADERS, PLACEHOLDER_API_KEY
-from .signing import STRIPPED_HEADERS, sign_request
+from .signing import STRIPPED_HEADERS, PendingSignature, prepare_signature, rsa_sign
 
 logger = logging.getLogger("oci_openai_patch")
 _PLACEHOLDER_AUTHORIZATION = f"Bearer {PLACEHOLDER_API_KEY}"
@@ -96,7 +97,8 @@ def _origin(url: Any) -> tuple[str, str, int | None]:
     return (url.scheme, url.host, url.port)
 
 
-def _sign(request: Any, key: SigningKey, *, fresh_date: bool) -> None:
+def _prepare(request: Any, key: SigningKey, *, fresh_date: bool) -> PendingSignature:
+    """Strip what must not travel with a signature and make the signing string."""
     headers = request.headers
     # One pass over the headers (each lookup in an httpx Headers is a scan of them all).
     present = {name: value for name, value in headers.items() if name in _WATCHED_HEADERS}
@@ -108,7 +110,7 @@ def _sign(request: Any, key: SigningKey, *, fresh_date: bool) -> None:
         del headers["date"]
         del present["date"]
     host = present.pop("host", None) or request.url.netloc.decode("ascii")
-    added = sign_request(
+    return prepare_signature(
         method=request.method,
         target=request.url.raw_path.decode("ascii"),
         host=host,
@@ -117,10 +119,32 @@ def _sign(request: Any, key: SigningKey, *, fresh_date: bool) -> None:
         key_id=key.key_id,
         private_key=key.private_key,
     )
-    for name, value in added.items():
+
+
+def _apply(request: Any, pending: PendingSignature, signature: bytes) -> None:
+    headers = request.headers
+    for name, value in pending.finish(signature).items():
         headers[name] = value
     if logger.isEnabledFor(logging.DEBUG):
-        logger.debug("signed %s %s%s as %s", request.method, host, request.url.path, redact_key_id(key.key_id))
+        logger.debug(
+            "signed %s %s%s as %s",
+            request.method,
+            request.url.netloc.decode("ascii"),
+            request.url.path,
+            redact_key_id(pending.key_id),
+        )
+
+
+def _sign(request: Any, key: SigningKey, *, fresh_date: bool) -> None:
+    pending = _prepare(request, key, fresh_date=fresh_date)
+    _apply(request, pending, rsa_sign(pending.private_key, pending.data))
+
+
+async def _sign_async(request: Any, key: SigningKey, *, fresh_date: bool) -> None:
+    """:func:`_sign`, with the RSA operation beside the event loop when that pays
+    (:mod:`.async_signing`)."""
+    pending = _prepare(request, key, fresh_date=fresh_date)
+    _apply(request, pending, await async_rsa_sign(pending.private_key, pending.data))
 
 
 class OciAuth(_HttpxAuth):  # type: ignore[misc]
@@ -263,11 +287,11 @@ class OciAuth(_HttpxAuth):  # type: ignore[misc]
         key = self.credentials.current()
         if key is None:
             key = await _in_thread(self.credentials.get)
-        _sign(request, key, fresh_date=False)
+        await _sign_async(request, key, fresh_date=False)
         response = yield request
         if self._refused_by_signed_host(request, response):
             key = await _in_thread(self.credentials.refresh, key, time.monotonic())
-            _sign(request, key, fresh_date=True)
+            await _sign_async(request, key, fresh_date=True)
             yield request
 
 

@@ -15,6 +15,7 @@ import email.utils
 import hashlib
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -95,6 +96,51 @@ def rsa_sign(private_key: RSAPrivateKey, data: bytes) -> bytes:
     return private_key.sign(data, *_scheme)
 
 
+@dataclass(frozen=True)
+class PendingSignature:
+    """A request's signature made ready but not yet computed: the RSA operation is the
+    only costly step, and an async caller may run it beside the event loop."""
+
+    #: Headers to add besides ``authorization`` (date, and for bodies the content ones).
+    added: dict[str, str]
+    names: tuple[str, ...]
+    #: The signing string, the exact bytes the RSA signature covers.
+    data: bytes
+    key_id: str
+    private_key: RSAPrivateKey
+
+    def finish(self, signature: bytes) -> dict[str, str]:
+        """The headers to set, ``authorization`` carrying ``signature``."""
+        return {**self.added, "authorization": authorization_value(self.key_id, self.names, signature)}
+
+
+def prepare_signature(
+    *,
+    method: str,
+    target: str,
+    host: str,
+    headers: Mapping[str, str],
+    body: bytes,
+    key_id: str,
+    private_key: RSAPrivateKey,
+) -> PendingSignature:
+    """Everything of :func:`sign_request` but the RSA operation (same arguments)."""
+    method = method.upper()
+    names = signed_header_names(method)
+    added: dict[str, str] = {}
+    if "date" not in headers:
+        added["date"] = http_date()
+    if method in BODY_METHODS:
+        if "content-type" not in headers:
+            added["content-type"] = DEFAULT_CONTENT_TYPE
+        if "content-length" not in headers:
+            added["content-length"] = str(len(body))
+        if "x-content-sha256" not in headers:
+            added["x-content-sha256"] = body_digest(body)
+    values = {**headers, **added, "host": host}
+    return PendingSignature(added, names, signing_string(method, target, names, values), key_id, private_key)
+
+
 def sign_request(
     *,
     method: str,
@@ -112,19 +158,7 @@ def sign_request(
     lower-case keys. As in ``oci.signer``, a ``date``, ``content-type``,
     ``content-length`` or ``x-content-sha256`` already present is kept.
     """
-    method = method.upper()
-    names = signed_header_names(method)
-    added: dict[str, str] = {}
-    if "date" not in headers:
-        added["date"] = http_date()
-    if method in BODY_METHODS:
-        if "content-type" not in headers:
-            added["content-type"] = DEFAULT_CONTENT_TYPE
-        if "content-length" not in headers:
-            added["content-length"] = str(len(body))
-        if "x-content-sha256" not in headers:
-            added["x-content-sha256"] = body_digest(body)
-    values = {**headers, **added, "host": host}
-    signature = rsa_sign(private_key, signing_string(method, target, names, values))
-    added["authorization"] = authorization_value(key_id, names, signature)
-    return added
+    pending = prepare_signature(
+        method=method, target=target, host=host, headers=headers, body=body, key_id=key_id, private_key=private_key
+    )
+    return pending.finish(rsa_sign(private_key, pending.data))
