@@ -15,6 +15,9 @@ import openai
 client = openai.OpenAI(base_url={base_url!r})
 client.chat.completions.create(model="m", messages=[{{"role": "user", "content": "hi"}}])
 """
+#: The user principal needs no token service: its first request should cost what an
+#: unsigned one does; the others read a token file or variables as well.
+TARGETS = {"user principal": 1.05}
 TARGET = 1.15
 ROUNDS = 8
 
@@ -48,12 +51,13 @@ def run() -> list[Result]:
     results = []
     for name, values in times.items():
         ratio = min(values) / baseline
+        target = TARGETS.get(name, TARGET)
         results.append(
             Result(
                 f"time to first request, fresh process: {name} / unsigned",
                 f"{ratio:.3f}x ({min(values) * 1e3:.0f} / {baseline * 1e3:.0f} ms)",
-                f"<= {TARGET:.2f}x",
-                ratio <= TARGET and all_verified,
+                f"<= {target:.2f}x",
+                ratio <= target and all_verified,
                 "" if all_verified else f"endpoint counts {counts}",
             )
         )

@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _measure import Result
 
-MODULES = ("signing", "gil", "startup", "first_request", "streaming", "async_load", "memory")
+MODULES = ("signing", "gil", "startup", "first_request", "streaming", "async_load", "threads", "memory")
 
 
 def _machine() -> str:
