@@ -18,6 +18,7 @@ _EXPORTS = {
     "OciOpenAI": "clients",
     "AsyncOciOpenAI": "clients",
     "OciAuth": "auth",
+    "HttpxOciAuth": "auth",
     "OciUserPrincipalAuth": "auth",
     "OciSessionAuth": "auth",
     "OciInstancePrincipalAuth": "auth",
@@ -34,6 +35,7 @@ __all__ = [
     "AsyncOciOpenAI",
     "ConfigurationError",
     "CredentialsError",
+    "HttpxOciAuth",
     "OciAuth",
     "OciInstancePrincipalAuth",
     "OciOpenAI",
@@ -48,6 +50,7 @@ __all__ = [
 
 if TYPE_CHECKING:
     from .auth import (
+        HttpxOciAuth,
         OciAuth,
         OciInstancePrincipalAuth,
         OciResourcePrincipalAuth,

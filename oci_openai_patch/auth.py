@@ -28,6 +28,7 @@ from .credentials import (
     KeySource,
     SessionCredentials,
     SigningKey,
+    check_refresh_interval,
     instance_principal,
     redact_key_id,
     resource_principal,
@@ -39,7 +40,7 @@ from .logs import configure_logging
 from .oci_config import DEFAULT_CONFIG_FILE, DEFAULT_PROFILE
 from .proxies import proxy_for
 from .request_headers import OCI_ONLY_HEADERS, PLACEHOLDER_API_KEY
-from .signing import STRIPPED_HEADERS, PendingSignature, prepare_signature, rsa_sign
+from .signing import STRIPPED_HEADERS, HeaderNames, PendingSignature, prepare_signature, rsa_sign, signed_header_policy
 
 logger = logging.getLogger("oci_openai_patch")
 _PLACEHOLDER_AUTHORIZATION = f"Bearer {PLACEHOLDER_API_KEY}"
@@ -97,11 +98,14 @@ def _origin(url: Any) -> tuple[str, str, int | None]:
     return (url.scheme, url.host, url.port)
 
 
-def _prepare(request: Any, key: SigningKey, *, fresh_date: bool) -> PendingSignature:
+def _prepare(
+    request: Any, key: SigningKey, *, fresh_date: bool, header_names: HeaderNames | None = None
+) -> PendingSignature:
     """Strip what must not travel with a signature and make the signing string."""
     headers = request.headers
+    watched = _WATCHED_HEADERS if header_names is None else _WATCHED_HEADERS.union(*header_names)
     # One pass over the headers (each lookup in an httpx Headers is a scan of them all).
-    present = {name: value for name, value in headers.items() if name in _WATCHED_HEADERS}
+    present = {name: value for name, value in headers.items() if name in watched}
     for name in STRIPPED_HEADERS:
         if name in present:
             del headers[name]
@@ -118,6 +122,7 @@ def _prepare(request: Any, key: SigningKey, *, fresh_date: bool) -> PendingSigna
         body=request.content,
         key_id=key.key_id,
         private_key=key.private_key,
+        header_names=header_names,
     )
 
 
@@ -135,15 +140,17 @@ def _apply(request: Any, pending: PendingSignature, signature: bytes) -> None:
         )
 
 
-def _sign(request: Any, key: SigningKey, *, fresh_date: bool) -> None:
-    pending = _prepare(request, key, fresh_date=fresh_date)
+def _sign(request: Any, key: SigningKey, *, fresh_date: bool, header_names: HeaderNames | None = None) -> None:
+    pending = _prepare(request, key, fresh_date=fresh_date, header_names=header_names)
     _apply(request, pending, rsa_sign(pending.private_key, pending.data))
 
 
-async def _sign_async(request: Any, key: SigningKey, *, fresh_date: bool) -> None:
+async def _sign_async(
+    request: Any, key: SigningKey, *, fresh_date: bool, header_names: HeaderNames | None = None
+) -> None:
     """:func:`_sign`, with the RSA operation beside the event loop when that pays
     (:mod:`.async_signing`)."""
-    pending = _prepare(request, key, fresh_date=fresh_date)
+    pending = _prepare(request, key, fresh_date=fresh_date, header_names=header_names)
     _apply(request, pending, await async_rsa_sign(pending.private_key, pending.data))
 
 
@@ -156,6 +163,9 @@ class OciAuth(_HttpxAuth):  # type: ignore[misc]
     """
 
     requires_request_body = True
+    #: The header names signed, when not OCI's defaults (``generic_headers`` /
+    #: ``body_headers`` of :class:`OciSessionAuth`).
+    header_names: HeaderNames | None = None
 
     def __init__(
         self,
@@ -250,11 +260,11 @@ class OciAuth(_HttpxAuth):  # type: ignore[misc]
         request.read()
         request = _rewrite_model(request, self.model_map)
         key = self.credentials.get()
-        _sign(request, key, fresh_date=False)
+        _sign(request, key, fresh_date=False, header_names=self.header_names)
         response = yield request
         if self._refused_by_signed_host(request, response):
             key = self.credentials.refresh(key, time.monotonic())
-            _sign(request, key, fresh_date=True)
+            _sign(request, key, fresh_date=True, header_names=self.header_names)
             yield request
 
     def _refused_by_signed_host(self, request: Any, response: Any) -> bool:
@@ -287,11 +297,11 @@ class OciAuth(_HttpxAuth):  # type: ignore[misc]
         key = self.credentials.current()
         if key is None:
             key = await _in_thread(self.credentials.get)
-        await _sign_async(request, key, fresh_date=False)
+        await _sign_async(request, key, fresh_date=False, header_names=self.header_names)
         response = yield request
         if self._refused_by_signed_host(request, response):
             key = await _in_thread(self.credentials.refresh, key, time.monotonic())
-            await _sign_async(request, key, fresh_date=True)
+            await _sign_async(request, key, fresh_date=True, header_names=self.header_names)
             yield request
 
 
@@ -330,48 +340,101 @@ def _env_hosts(hosts: Iterable[str] | None) -> tuple[HostPattern, ...]:
     return extra_hosts_from_env() + HostPolicy.from_hosts(hosts or ()).extra
 
 
+def _config_file(config_file: str, profile_name: str) -> str:
+    """``config_file``, refused early when it is evidently a profile name: oci-openai's
+    order is ``(config_file, profile_name)``, and ours follows it."""
+    import os.path
+
+    path = os.path.expanduser(config_file)
+    if not os.path.exists(path) and os.sep not in config_file and config_file.strip().isupper():
+        raise ConfigurationError(
+            f"config_file={config_file!r} looks like a profile name, not a file; the first argument is the "
+            f"config file (as in oci-openai): pass profile_name={config_file!r}"
+        )
+    return config_file
+
+
 class OciUserPrincipalAuth(OciAuth):
-    """Signs with a user's API key from an OCI config profile (``~/.oci/config``)."""
+    """Signs with a user's API key from an OCI config profile (``~/.oci/config``).
+
+    Arguments as in oci-openai: ``(config_file, profile_name, refresh_interval)``. An API
+    key does not expire, so ``refresh_interval`` changes nothing; a 401 reloads the profile.
+    """
 
     def __init__(
         self,
-        profile_name: str = DEFAULT_PROFILE,
         config_file: str = DEFAULT_CONFIG_FILE,
+        profile_name: str = DEFAULT_PROFILE,
+        refresh_interval: float | None = None,
         *,
         hosts: Iterable[str] | None = None,
     ) -> None:
-        super().__init__(ApiKeyCredentials(profile_name, config_file), hosts=_env_hosts(hosts))
+        check_refresh_interval(refresh_interval)
+        credentials = ApiKeyCredentials(profile_name, _config_file(config_file, profile_name))
+        super().__init__(credentials, hosts=_env_hosts(hosts))
 
 
 class OciSessionAuth(OciAuth):
-    """Signs with a session token from ``oci session authenticate``."""
+    """Signs with a session token from ``oci session authenticate``.
+
+    Arguments as in oci-openai: ``(config_file, profile_name, refresh_interval)``, and
+    ``generic_headers`` / ``body_headers``, the header names signed on every request and
+    added on requests with a body (the SDK signer's parameters of those names).
+    """
 
     def __init__(
         self,
-        profile_name: str = DEFAULT_PROFILE,
         config_file: str = DEFAULT_CONFIG_FILE,
+        profile_name: str = DEFAULT_PROFILE,
+        refresh_interval: float | None = None,
         *,
         hosts: Iterable[str] | None = None,
+        generic_headers: Iterable[str] | None = None,
+        body_headers: Iterable[str] | None = None,
     ) -> None:
-        super().__init__(SessionCredentials(profile_name, config_file), hosts=_env_hosts(hosts))
+        max_age = check_refresh_interval(refresh_interval)
+        header_names = signed_header_policy(generic_headers, body_headers)
+        credentials = SessionCredentials(profile_name, _config_file(config_file, profile_name))
+        credentials.max_age = max_age
+        super().__init__(credentials, hosts=_env_hosts(hosts))
+        self.header_names = header_names
 
 
 class OciInstancePrincipalAuth(OciAuth):
     """Signs as the compute instance (instance principal); keyword arguments go to the SDK signer."""
 
-    def __init__(self, *, hosts: Iterable[str] | None = None, **kwargs: Any) -> None:
-        super().__init__(instance_principal(**kwargs), hosts=_env_hosts(hosts))
+    def __init__(
+        self, refresh_interval: float | None = None, *, hosts: Iterable[str] | None = None, **kwargs: Any
+    ) -> None:
+        max_age = check_refresh_interval(refresh_interval)
+        credentials = instance_principal(**kwargs)
+        credentials.max_age = max_age
+        super().__init__(credentials, hosts=_env_hosts(hosts))
 
 
 class OciResourcePrincipalAuth(OciAuth):
     """Signs as the resource (Functions, Data Science jobs and notebooks, ...)."""
 
-    def __init__(self, *, hosts: Iterable[str] | None = None, **kwargs: Any) -> None:
-        super().__init__(resource_principal(**kwargs), hosts=_env_hosts(hosts))
+    def __init__(
+        self, refresh_interval: float | None = None, *, hosts: Iterable[str] | None = None, **kwargs: Any
+    ) -> None:
+        max_age = check_refresh_interval(refresh_interval)
+        credentials = resource_principal(**kwargs)
+        credentials.max_age = max_age
+        super().__init__(credentials, hosts=_env_hosts(hosts))
 
 
 class OciWorkloadIdentityAuth(OciAuth):
     """Signs as an OKE workload (its Kubernetes service account)."""
 
-    def __init__(self, *, hosts: Iterable[str] | None = None, **kwargs: Any) -> None:
-        super().__init__(workload_identity(**kwargs), hosts=_env_hosts(hosts))
+    def __init__(
+        self, refresh_interval: float | None = None, *, hosts: Iterable[str] | None = None, **kwargs: Any
+    ) -> None:
+        max_age = check_refresh_interval(refresh_interval)
+        credentials = workload_identity(**kwargs)
+        credentials.max_age = max_age
+        super().__init__(credentials, hosts=_env_hosts(hosts))
+
+
+#: oci-openai's name for the base auth class; every auth of this package is one.
+HttpxOciAuth = OciAuth

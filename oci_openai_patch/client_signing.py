@@ -29,15 +29,19 @@ ATTRIBUTE = "_oci_openai_signing"
 class ClientSigning:
     """The signing of one openai client: its auth, adapted to its current http client."""
 
-    __slots__ = ("_cache", "auth")
+    __slots__ = ("_cache", "as_is", "auth")
 
-    def __init__(self, auth: OciAuth) -> None:
+    def __init__(self, auth: Any, *, as_is: bool = False) -> None:
         self.auth = auth
+        #: A foreign httpx auth given to ``OciOpenAI(auth=)``: handed to every request unchanged.
+        self.as_is = as_is
         self._cache: tuple[Any, Any, OciAuth] | None = None
 
-    def auth_for(self, http_client: Any) -> OciAuth:
+    def auth_for(self, http_client: Any) -> Any:
         """The auth for a request sent through ``http_client`` (remembered until the
         client, or the auth set on it, changes)."""
+        if self.as_is:
+            return self.auth
         own = getattr(http_client, "auth", None)
         cached = self._cache
         if cached is not None and cached[0] is http_client and cached[1] is own:
@@ -58,14 +62,15 @@ def signing_of(client: Any) -> ClientSigning | None:
     return signing
 
 
-def attach(client: Any, auth: OciAuth) -> ClientSigning:
-    """Make ``client`` (an openai client) sign its OCI requests with ``auth``."""
-    signing = ClientSigning(auth)
+def attach(client: Any, auth: Any, *, as_is: bool = False) -> ClientSigning:
+    """Make ``client`` (an openai client) sign its OCI requests with ``auth`` (``as_is``:
+    a foreign httpx auth, applied to every request)."""
+    signing = ClientSigning(auth, as_is=as_is)
     vars(client)[ATTRIBUTE] = signing
     return signing
 
 
-def signing_auth(client: Any) -> OciAuth | None:
+def signing_auth(client: Any) -> Any:
     """The auth that signs ``client``'s next OCI request, or None if nothing signs it
     (for checks and ``doctor``; the request path asks :meth:`ClientSigning.auth_for`)."""
     signing = signing_of(client)

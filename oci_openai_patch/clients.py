@@ -10,6 +10,8 @@ an http client replaced later, and an http client shared with other clients.
 from __future__ import annotations
 
 import contextvars
+import logging
+import sys
 from typing import Any
 
 import openai
@@ -17,31 +19,68 @@ import openai
 from .auth import OciAuth
 from .client_signing import ClientSigning, attach, signing_of
 from .errors import ConfigurationError
-from .hosts import region_base_url, url_host_pattern
+from .hosts import API_PATHS, region_base_url, url_host_pattern
 from .proxies import refuse_proxied_base_url
 from .request_headers import PLACEHOLDER_API_KEY, client_headers, oci_headers
+from .settings import parse_ocid
+
+logger = logging.getLogger("oci_openai_patch")
+
+
+def _http_library_of(thing: Any) -> Any:
+    """The module (httpx or httpx2) an http client or auth derives from (openai wraps its
+    http client in a subclass of its own)."""
+    for klass in type(thing).__mro__:
+        top = klass.__module__.partition(".")[0]
+        if top in ("httpx", "httpx2"):
+            return sys.modules[top]
+    return None
+
+
+def _is_http_auth(auth: Any) -> bool:
+    """Whether ``auth`` is an httpx or httpx2 ``Auth`` (of whichever is installed)."""
+    return any(
+        isinstance(auth, module.Auth) for module in (sys.modules.get(name) for name in ("httpx", "httpx2")) if module
+    )
 
 
 def _resolve(
-    auth: OciAuth | None,
+    auth: Any,
     base_url: str | None,
+    service_endpoint: str | None,
     region: str | None,
     api: str,
     compartment_id: str | None,
     conversation_store_id: str | None,
     kwargs: dict[str, Any],
 ) -> tuple[str, dict[str, Any]]:
-    if auth is not None and not isinstance(auth, OciAuth):
+    if auth is not None and not isinstance(auth, OciAuth) and not _is_http_auth(auth):
         raise ConfigurationError(
-            f"auth= must be an oci_openai_patch auth such as OciSessionAuth, not {type(auth).__name__}"
+            f"auth= must be an httpx or httpx2 Auth, such as OciSessionAuth(), not {type(auth).__name__}"
         )
-    if base_url and region:
-        raise ConfigurationError("pass base_url= or region=, not both")
-    if not base_url:
-        if not region:
-            raise ConfigurationError("pass base_url= (the OCI endpoint) or region= (such as us-chicago-1)")
+    # As in oci-openai: base_url, else service_endpoint (+ the API path), else region.
+    if base_url or service_endpoint:
+        if region:
+            logger.debug(
+                "region=%r not used: %s= gives the endpoint", region, "base_url" if base_url else "service_endpoint"
+            )
+        if not base_url:
+            assert service_endpoint is not None
+            base_url = service_endpoint.rstrip(" /") + API_PATHS.get(api, API_PATHS["openai"])
+    elif region:
         base_url = region_base_url(region, api)
+    else:
+        raise ConfigurationError(
+            "pass base_url= (the OCI endpoint), service_endpoint= (the service's URL without /openai/v1) "
+            "or region= (such as us-chicago-1)"
+        )
     base_url = str(base_url)
+    if compartment_id is not None:
+        compartment_id = parse_ocid(compartment_id, source="compartment_id=", what="the compartment OCID")
+    if conversation_store_id is not None:
+        conversation_store_id = parse_ocid(
+            conversation_store_id, source="conversation_store_id=", what="the conversation store OCID"
+        )
     kwargs["default_headers"] = client_headers(
         base_url,
         kwargs.pop("default_headers", None),
@@ -62,10 +101,21 @@ def _resolve(
 _COPYING: contextvars.ContextVar[ClientSigning | None] = contextvars.ContextVar("oci_openai_copying", default=None)
 
 
-def _bind(client: Any, auth: OciAuth | None, base_url: str) -> None:
+def _bind(client: Any, auth: Any, base_url: str) -> None:
     parent = _COPYING.get()
     if auth is None and parent is not None:
-        attach(client, parent.auth)
+        attach(client, parent.auth, as_is=parent.as_is)
+        return
+    if auth is not None and not isinstance(auth, OciAuth):
+        # Someone else's httpx auth (oci-openai took any): used as is, for every request.
+        # The host guard is this package's auths' job; the README says so.
+        library = _http_library_of(client._client)
+        if library is not None and not isinstance(auth, library.Auth):
+            raise ConfigurationError(
+                f"auth= is a {getattr(_http_library_of(auth), '__name__', 'foreign')} auth, but this openai sends with "
+                f"{library.__name__}; derive it from {library.__name__}.Auth (this package's auths fit both)"
+            )
+        attach(client, auth, as_is=True)
         return
     if auth is None:
         auth = getattr(client._client, "auth", None)
@@ -97,9 +147,12 @@ class OciOpenAI(openai.OpenAI):
     """An ``openai.OpenAI`` whose requests to OCI are signed by ``auth``.
 
     Give ``base_url`` (a Generative AI or model-deployment endpoint, or a private
-    endpoint: the host of an explicit ``base_url`` is trusted by this client's auth) or
+    endpoint: the host of an explicit ``base_url`` is trusted by this client's auth),
+    ``service_endpoint`` (the service URL, to which ``/openai/v1`` is added) or
     ``region`` (its Generative AI endpoint; ``api="actions"`` for the
-    ``/20231130/actions/v1`` flavour). ``compartment_id`` is required by Generative AI.
+    ``/20231130/actions/v1`` flavour); the first given wins, as in oci-openai.
+    ``compartment_id`` is required by Generative AI. ``auth`` is one of this package's
+    auths, or any httpx / httpx2 auth, which is then used as is on every request.
     """
 
     _oci_openai_explicit = True
@@ -107,15 +160,18 @@ class OciOpenAI(openai.OpenAI):
     def __init__(
         self,
         *,
-        auth: OciAuth | None = None,
-        base_url: str | None = None,
+        auth: Any = None,
         region: str | None = None,
+        service_endpoint: str | None = None,
+        base_url: str | None = None,
         api: str = "openai",
         compartment_id: str | None = None,
         conversation_store_id: str | None = None,
         **kwargs: Any,
     ) -> None:
-        base_url, kwargs = _resolve(auth, base_url, region, api, compartment_id, conversation_store_id, kwargs)
+        base_url, kwargs = _resolve(
+            auth, base_url, service_endpoint, region, api, compartment_id, conversation_store_id, kwargs
+        )
         super().__init__(**kwargs)
         _bind(self, auth, base_url)
 
@@ -143,15 +199,18 @@ class AsyncOciOpenAI(openai.AsyncOpenAI):
     def __init__(
         self,
         *,
-        auth: OciAuth | None = None,
-        base_url: str | None = None,
+        auth: Any = None,
         region: str | None = None,
+        service_endpoint: str | None = None,
+        base_url: str | None = None,
         api: str = "openai",
         compartment_id: str | None = None,
         conversation_store_id: str | None = None,
         **kwargs: Any,
     ) -> None:
-        base_url, kwargs = _resolve(auth, base_url, region, api, compartment_id, conversation_store_id, kwargs)
+        base_url, kwargs = _resolve(
+            auth, base_url, service_endpoint, region, api, compartment_id, conversation_store_id, kwargs
+        )
         super().__init__(**kwargs)
         _bind(self, auth, base_url)
 

@@ -120,6 +120,18 @@ class CredentialsProvider(abc.ABC):
         self._generation = 0
         _PROVIDERS.add(self)
 
+    #: ``refresh_interval=`` of the auth classes (as in oci-openai): the most seconds a
+    #: token is used before it is reloaded, expiry or not. Keys that do not expire (API
+    #: keys) are not affected.
+    max_age: float | None = None
+
+    def _is_due(self, key: SigningKey) -> bool:
+        """Whether ``key`` must be reloaded before use: near expiry, or older than ``max_age``."""
+        if key.is_stale():
+            return True
+        max_age = self.max_age
+        return max_age is not None and key.expires_at is not None and time.monotonic() - key.loaded_at >= max_age
+
     def needs_reload(self) -> bool:
         """True when :meth:`get` would do I/O; cheap, so async callers can decide to use a thread."""
         return self.current() is None
@@ -128,14 +140,14 @@ class CredentialsProvider(abc.ABC):
         """The key if it can be used without I/O or waiting, else None (one read, so the
         answer cannot go stale between a check and a use)."""
         key = self._key
-        if key is None or key.is_stale():
+        if key is None or self._is_due(key):
             return None
         return key
 
     def get(self) -> SigningKey:
         """The current key, reloaded first if it is missing or near expiry."""
         key = self._key
-        if key is not None and not key.is_stale():
+        if key is not None and not self._is_due(key):
             return key
         return self._reload(seen=key, force=False, cause="expiry" if key is not None else "first use")
 
@@ -163,7 +175,7 @@ class CredentialsProvider(abc.ABC):
             if (
                 current is not None
                 and current is not seen
-                and not current.is_stale()
+                and not self._is_due(current)
                 and (refused_at is None or current.loaded_at >= refused_at)
             ):
                 return current
@@ -195,6 +207,18 @@ class CredentialsProvider(abc.ABC):
         if key.expires_at is not None:
             info["token_expires"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(key.expires_at))
         return info
+
+
+def check_refresh_interval(value: float | None) -> float | None:
+    """``refresh_interval=`` as given, or a ``ConfigurationError`` if it is not a positive number."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        raise ConfigurationError(
+            f"refresh_interval={value!r} must be a positive number of seconds (the longest a token is used "
+            "before it is reloaded), or None to reload by the token's expiry"
+        )
+    return float(value)
 
 
 def redact_key_id(key_id: str) -> str:

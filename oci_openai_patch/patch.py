@@ -123,9 +123,11 @@ def auth_from_settings(settings: Settings) -> Any:
 
     kind = settings.auth_kind
     if kind == "user_principal":
-        return auth_module.OciUserPrincipalAuth(settings.profile, settings.config_file, hosts=())
+        return auth_module.OciUserPrincipalAuth(
+            config_file=settings.config_file, profile_name=settings.profile, hosts=()
+        )
     if kind == "session":
-        return auth_module.OciSessionAuth(settings.profile, settings.config_file, hosts=())
+        return auth_module.OciSessionAuth(config_file=settings.config_file, profile_name=settings.profile, hosts=())
     # The federation endpoint, service-account token path and token timeout are read
     # from the environment by the credentials themselves (the explicit classes do too).
     if kind == "instance_principal":

@@ -95,9 +95,23 @@ def parse_auth_kind(value: str, *, source: str = OCI_OPENAI_AUTH) -> str:
 
 
 def parse_compartment(value: str, *, source: str) -> str:
-    if not _OCID.match(value.strip()):
-        raise ConfigurationError(f"{source} is not an OCID; set it to the compartment OCID (ocid1.compartment.oc1..)")
+    return parse_ocid(value, source=source, what="the compartment OCID")
+
+
+def parse_ocid(value: str, *, source: str, what: str) -> str:
+    """``value`` stripped, if it has an OCID's shape (ASCII: it travels in a header), else a
+    ``ConfigurationError`` naming ``source``; a placeholder pasted from docs (``…``) fails here."""
+    if not isinstance(value, str) or not _OCID.match(value.strip()):
+        example = "ocid1.compartment.oc1.." if "compartment" in what else "ocid1.<resource>.oc1.<region>.<id>"
+        raise ConfigurationError(f"{source} is not an OCID; set it to {what} ({example})")
     return value.strip()
+
+
+def _conversation_store(env: Mapping[str, str]) -> str | None:
+    value = env.get(OCI_OPENAI_CONVERSATION_STORE_ID, "").strip()
+    if not value:
+        return None
+    return parse_ocid(value, source=OCI_OPENAI_CONVERSATION_STORE_ID, what="the conversation store OCID")
 
 
 def parse_model_map(text: str, *, source: str = OCI_OPENAI_MODEL_MAP) -> dict[str, str]:
@@ -150,7 +164,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         profile=profile[1] if profile else DEFAULT_PROFILE,
         config_file=config[1] if config else DEFAULT_CONFIG_FILE,
         compartment_id=parse_compartment(compartment[1], source=compartment[0]) if compartment else None,
-        conversation_store_id=env.get(OCI_OPENAI_CONVERSATION_STORE_ID, "").strip() or None,
+        conversation_store_id=_conversation_store(env),
         region=region[1] if region else None,
         hosts=extra_hosts_from_env(env),
         model_map=parse_model_map(env.get(OCI_OPENAI_MODEL_MAP, "")),

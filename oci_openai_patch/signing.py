@@ -14,9 +14,11 @@ import base64
 import email.utils
 import hashlib
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from .errors import ConfigurationError
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
@@ -54,9 +56,37 @@ def body_digest(body: bytes) -> str:
     return base64.b64encode(hashlib.sha256(body).digest()).decode("ascii")
 
 
-def signed_header_names(method: str) -> tuple[str, ...]:
-    """The header names signed for ``method``, in OCI's order."""
-    return BASIC_HEADERS + BODY_HEADERS if method.upper() in BODY_METHODS else BASIC_HEADERS
+def signed_header_names(method: str, header_names: HeaderNames | None = None) -> tuple[str, ...]:
+    """The header names signed for ``method``, in OCI's order (or ``header_names``' order)."""
+    generic, body = header_names or (BASIC_HEADERS, BODY_HEADERS)
+    return generic + body if method.upper() in BODY_METHODS else generic
+
+
+#: Header names to sign: (on every request, added on requests with a body).
+HeaderNames = tuple[tuple[str, ...], tuple[str, ...]]
+
+
+def signed_header_policy(generic: Iterable[str] | None, body: Iterable[str] | None) -> HeaderNames | None:
+    """oci-openai's ``generic_headers`` / ``body_headers`` (the SDK signer's parameters):
+    the header names to sign instead of OCI's defaults, checked to include what OCI
+    requires (a signature without them is refused by every OCI service)."""
+    if generic is None and body is None:
+        return None
+    chosen: list[tuple[str, ...]] = []
+    for argument, given, required in (
+        ("generic_headers", generic, BASIC_HEADERS),
+        ("body_headers", body, BODY_HEADERS),
+    ):
+        names = tuple(str(name).strip().lower() for name in (given if given is not None else required))
+        missing = [name for name in required if name not in names]
+        if missing or not names or len(set(names)) != len(names):
+            raise ConfigurationError(
+                f"{argument}={list(given or [])!r} must list each header once and include "
+                f"{', '.join(missing or required)} (OCI refuses a signature without them); "
+                "leave it out to sign OCI's defaults"
+            )
+        chosen.append(names)
+    return chosen[0], chosen[1]
 
 
 def signing_string(method: str, target: str, names: tuple[str, ...], values: Mapping[str, str]) -> bytes:
@@ -123,10 +153,12 @@ def prepare_signature(
     body: bytes,
     key_id: str,
     private_key: RSAPrivateKey,
+    header_names: HeaderNames | None = None,
 ) -> PendingSignature:
-    """Everything of :func:`sign_request` but the RSA operation (same arguments)."""
+    """Everything of :func:`sign_request` but the RSA operation (same arguments, and
+    ``header_names`` from :func:`signed_header_policy` to sign other headers)."""
     method = method.upper()
-    names = signed_header_names(method)
+    names = signed_header_names(method, header_names)
     added: dict[str, str] = {}
     if "date" not in headers:
         added["date"] = http_date()
@@ -138,6 +170,9 @@ def prepare_signature(
         if "x-content-sha256" not in headers:
             added["x-content-sha256"] = body_digest(body)
     values = {**headers, **added, "host": host}
+    absent = [name for name in names if name != "(request-target)" and name not in values]
+    if absent:
+        raise ConfigurationError(f"cannot sign header {', '.join(absent)}: the request does not carry it")
     return PendingSignature(added, names, signing_string(method, target, names, values), key_id, private_key)
 
 
