@@ -16,7 +16,6 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit, urlunsplit
 
 from .credentials import redact_key_id
 from .errors import ConfigurationError, OciOpenAIError
@@ -111,68 +110,61 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _doctor(args: argparse.Namespace) -> int:
-    from .hosts import HostPolicy
-    from .patch import auth_from_settings
-    from .settings import load_settings
-    from .signing import sign_request
+    from .doctor import run
 
-    settings = load_settings()
-    print(f"auth: {settings.auth_kind}")
-    if settings.auth_kind in ("user_principal", "session"):
-        print(f"config file: {settings.config_file}")
-        print(f"profile: {settings.profile}")
-    print(f"region: {settings.region or '-'}")
-    print(f"compartment: {settings.compartment_id or '-'}")
-    print(f"extra hosts: {', '.join(p.host + (f':{p.port}' if p.port else '') for p in settings.hosts) or '-'}")
-    auth = auth_from_settings(settings)
-    for name, value in auth.credentials.describe().items():
-        if name != "auth":
-            print(f"{name.replace('_', ' ')}: {value}")
-    url = args.url or os.environ.get("OPENAI_BASE_URL") or settings.region_base_url
-    if url:
-        signed = HostPolicy(extra=settings.hosts).allows_url(url)
-        verdict = "an OCI host, requests will be signed" if signed else "NOT an OCI host, left unsigned"
-        print(f"url: {_without_userinfo(url)}: {verdict}")
-        if not signed:
-            print("doctor: the URL is not an OCI service host; add it to OCI_OPENAI_HOSTS if it is a private endpoint")
-            return 1
-    key = auth.credentials.get()
-    sign_request(
-        method="GET",
-        target="/openai/v1/models",
-        host="example.invalid",
-        headers={},
-        body=b"",
-        key_id=key.key_id,
-        private_key=key.private_key,
+    return run(args.url, call=args.call, model=args.model)
+
+
+DESCRIPTION = """\
+Run openai programs against OCI Generative AI and Data Science, signed with OCI IAM.
+The zero-code shim itself is switched on by OCI_OPENAI_AUTH (see the README)."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    from . import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="oci-openai-patch", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    print("dry signing: ok")
-    print("doctor: usable")
-    return 0
-
-
-def _without_userinfo(url: str) -> str:
-    """``url`` with any ``user:password@`` replaced by ``***@``: doctor's output gets pasted into tickets."""
-    parts = urlsplit(url)
-    if "@" not in parts.netloc:
-        return url
-    return urlunsplit(parts._replace(netloc="***@" + parts.netloc.rpartition("@")[2]))
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="oci-openai-patch", description=__doc__.splitlines()[0])
-    commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("demo", help="an unmodified openai program signing against the embedded endpoint").set_defaults(
-        handler=_demo
+    parser.add_argument("--version", action="version", version=f"oci-openai-patch {__version__}")
+    commands = parser.add_subparsers(dest="command", title="commands", metavar="{run,doctor,demo}")
+    demo = commands.add_parser(
+        "demo",
+        help="an unmodified openai program signing against the embedded endpoint",
+        description="Start a local OCI-style endpoint that verifies every signature, write a throwaway API-key "
+        "profile, and run an unmodified openai program (chat, streaming, responses, embeddings, async) against "
+        "it with only environment variables set. Exits 1 unless every request was signed and verified.",
     )
-    run = commands.add_parser("run", help="run a command with the shim on: oci-openai-patch run -- python app.py")
+    demo.set_defaults(handler=_demo)
+    run = commands.add_parser(
+        "run",
+        help="run a command with the shim on: oci-openai-patch run -- python app.py",
+        description="Run a command with the zero-code shim on, through a sitecustomize on PYTHONPATH (for "
+        "interpreters that do not read .pth files). OCI_OPENAI_AUTH, or --auth, picks the principal.",
+    )
     run.add_argument("--auth", help="set OCI_OPENAI_AUTH for the command (e.g. instance_principal)")
     run.add_argument("command", nargs=argparse.REMAINDER, help="the command and its arguments")
     run.set_defaults(handler=_run)
-    doctor = commands.add_parser("doctor", help="show the resolved configuration and try a dry signing")
+    doctor = commands.add_parser(
+        "doctor",
+        help="show the resolved configuration and check it",
+        description="Print what the OCI_OPENAI_* environment resolves to (secrets redacted), load the "
+        "credentials and sign dry. With --call, make one real signed request and report the HTTP status with "
+        "OCI's error code, the clock skew against the server, or a TLS failure. Exits 1 when not usable.",
+    )
     doctor.add_argument("--url", help="a base URL to check (default: OPENAI_BASE_URL or the region's endpoint)")
+    doctor.add_argument("--call", action="store_true", help="make one real signed request (a models list)")
+    doctor.add_argument("--model", help="with --call: a one-token chat completion with this model instead")
     doctor.set_defaults(handler=_doctor)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
     args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
     try:
         code: int = args.handler(args)
     except OciOpenAIError as error:

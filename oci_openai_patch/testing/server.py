@@ -10,6 +10,7 @@ is recorded, so tests can assert what went on the wire.
 from __future__ import annotations
 
 import base64
+import email.utils
 import json
 import socket
 import ssl
@@ -249,6 +250,10 @@ def _embeddings(body: dict[str, Any]) -> dict[str, Any]:
 
 def _make_handler(endpoint: OciTestEndpoint) -> type[BaseHTTPRequestHandler]:
     class Handler(LoopbackHandler):
+        def date_time_string(self, timestamp: float | None = None) -> str:
+            """The ``Date`` of each response, by the verifier's (possibly skewed) clock."""
+            return email.utils.formatdate(endpoint.verifier.now() if timestamp is None else timestamp, usegmt=True)
+
         def _handle(self) -> None:
             headers, body = self.read_request()
             fault = endpoint.pop_fault()

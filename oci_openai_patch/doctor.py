@@ -1,0 +1,163 @@
+"""``oci-openai-patch doctor``: what the environment resolves to, and whether it will work.
+
+Without ``--call`` it reads the configuration, loads the credentials and signs dry; a
+Generative AI URL without a compartment is reported as not usable, since every request
+would fail there. With ``--call`` it makes one real signed request (a models list, or a
+one-token chat with ``--model``) and reports what came back: the HTTP status with OCI's
+error code, the clock skew against the server's ``Date`` (OCI refuses a signature more
+than 5 minutes off), or a TLS failure as such. Each line is printed as it is known, so a
+hang shows where it hangs. Nothing printed holds a secret.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import os
+import time
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from .credentials import redact_key_id
+from .errors import ConfigurationError
+
+#: OCI refuses a request whose ``date`` is further than this from its clock.
+MAX_SKEW_SECONDS = 300.0
+
+
+def run(url_option: str | None, *, call: bool, model: str | None, out: Callable[[str], None] = print) -> int:
+    """Print the diagnosis; 0 when the configuration is usable (and the call succeeded)."""
+    from .hosts import HostPolicy, is_genai_host, is_oci_service_host
+    from .patch import auth_from_settings
+    from .settings import load_settings
+    from .signing import sign_request
+
+    settings = load_settings()
+    out(f"auth: {settings.auth_kind}")
+    if settings.auth_kind in ("user_principal", "session"):
+        out(f"config file: {settings.config_file}")
+        out(f"profile: {settings.profile}")
+    out(f"region: {settings.region or '-'}")
+    out(f"compartment: {settings.compartment_id or '-'}")
+    out(f"extra hosts: {', '.join(p.host + (f':{p.port}' if p.port else '') for p in settings.hosts) or '-'}")
+    auth = auth_from_settings(settings)
+    for name, value in auth.credentials.describe().items():
+        if name != "auth":
+            out(f"{name.replace('_', ' ')}: {value}")
+    url = url_option or os.environ.get("OPENAI_BASE_URL") or settings.region_base_url
+    usable = True
+    if url:
+        host = urlsplit(url).hostname or ""
+        if not HostPolicy(extra=settings.hosts).allows_url(url):
+            out(f"url: {without_userinfo(url)}: NOT an OCI host, left unsigned")
+            out("doctor: the URL is not an OCI service host; add it to OCI_OPENAI_HOSTS if it is a private endpoint")
+            return 1
+        kind = "an OCI service host" if is_oci_service_host(host) else "a host trusted through OCI_OPENAI_HOSTS"
+        out(f"url: {without_userinfo(url)}: {kind}, requests will be signed")
+        if is_genai_host(host) and not settings.compartment_id:
+            out("compartment: MISSING: Generative AI refuses requests without one; set OCI_OPENAI_COMPARTMENT_ID")
+            usable = False
+    key = auth.credentials.get()
+    sign_request(
+        method="GET",
+        target="/openai/v1/models",
+        host="example.invalid",
+        headers={},
+        body=b"",
+        key_id=key.key_id,
+        private_key=key.private_key,
+    )
+    out("dry signing: ok")
+    if call:
+        if not url:
+            raise ConfigurationError(
+                "doctor --call needs a URL: set OPENAI_BASE_URL or OCI_OPENAI_REGION, or pass --url"
+            )
+        usable = _call(url, auth, settings.compartment_id, model, out) and usable
+    out("doctor: usable" if usable else "doctor: NOT usable (see above)")
+    return 0 if usable else 1
+
+
+def _call(url: str, auth: Any, compartment_id: str | None, model: str | None, out: Callable[[str], None]) -> bool:
+    """One signed request to ``url``; print what came back; True on a 2xx."""
+    import httpx
+
+    from .fetch_failures import classify
+    from .request_headers import oci_headers
+
+    base = url.rstrip("/")
+    headers = oci_headers(compartment_id, None)
+    started = time.time()
+    try:
+        with httpx.Client(auth=auth, headers=headers, timeout=30.0) as client:
+            if model:
+                target = f"{base}/chat/completions"
+                payload = {"model": model, "messages": [{"role": "user", "content": "ping"}], "max_tokens": 1}
+                response = client.post(target, json=payload)
+            else:
+                target = f"{base}/models"
+                response = client.get(target)
+    except httpx.TransportError as error:
+        failure = classify(without_userinfo(target), error)
+        out(f"call: {failure}")
+        if failure.kind == "tls":
+            out("call: the server's certificate does not verify against this machine's CA bundle (SSL_CERT_FILE)")
+        return False
+    received = time.time()
+    status = f"HTTP {response.status_code}"
+    code, message = _oci_error(response)
+    out(f"call: {response.request.method} {without_userinfo(target)}: {status}{f' {code}' if code else ''}")
+    if message:
+        out(f"call: {message}")
+    _report_skew(response.headers.get("date"), (started + received) / 2, out)
+    if response.status_code == 401:
+        key_id = auth.credentials.current()
+        shown = redact_key_id(key_id.key_id) if key_id is not None else "-"
+        out(
+            f"call: the server does not accept key id {shown}: check that the key is uploaded to the user, or the token"
+        )
+    return 200 <= response.status_code < 300
+
+
+def _oci_error(response: Any) -> tuple[str, str]:
+    """OCI's error ``code`` and ``message`` from an error response, if it has them."""
+    if response.status_code < 400:
+        return "", ""
+    try:
+        document = json.loads(response.content)
+    except ValueError:
+        return "", ""
+    if not isinstance(document, dict):
+        return "", ""
+    from .fetch_failures import safe_line
+
+    return str(document.get("code") or ""), safe_line(str(document.get("message") or ""))
+
+
+def _report_skew(date: str | None, local: float, out: Callable[[str], None]) -> None:
+    if not date:
+        out("clock: the server sent no Date; skew unknown")
+        return
+    try:
+        server = email.utils.parsedate_to_datetime(date).timestamp()
+    except (TypeError, ValueError):
+        out(f"clock: the server's Date {date!r} is not an HTTP date; skew unknown")
+        return
+    skew = local - server
+    direction = "ahead of" if skew > 0 else "behind"
+    if abs(skew) > MAX_SKEW_SECONDS:
+        out(
+            f"clock: this machine is {abs(skew):.0f} s {direction} the server; OCI refuses signatures more than "
+            "5 minutes off: synchronise the clock (NTP)"
+        )
+    else:
+        out(f"clock: within {max(abs(skew), 1.0):.0f} s of the server's")
+
+
+def without_userinfo(url: str) -> str:
+    """``url`` with any ``user:password@`` replaced by ``***@``: doctor's output gets pasted into tickets."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc="***@" + parts.netloc.rpartition("@")[2]))
