@@ -9,23 +9,20 @@ is recorded, so tests can assert what went on the wire.
 
 from __future__ import annotations
 
-import base64
 import email.utils
 import json
 import socket
 import ssl
-import struct
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from ._http import LoopbackHandler, LoopbackHTTPServer
+from .openai_api import Event, OpenAICompatibleAPI
 from .verify import SignatureVerifier, TokenIssuer, VerificationError
-
-EMBEDDING_DIMENSIONS = 8
 
 
 @dataclass(frozen=True)
@@ -84,6 +81,8 @@ class OciTestEndpoint:
         self.counts = {True: 0, False: 0}
         self.stream_chunk_delay = stream_chunk_delay
         self.api_path = api_path
+        #: The OpenAI-compatible API's state (responses, conversations, files), in memory.
+        self.api = OpenAICompatibleAPI()
         self._faults = _Faults()
         self._lock = threading.Lock()
         self._server = LoopbackHTTPServer((host, 0), _make_handler(self))
@@ -168,86 +167,6 @@ class OciTestEndpoint:
         return self._faults.pop()
 
 
-def _reply_text(body: dict[str, Any]) -> str:
-    messages = body.get("messages") or []
-    said = ""
-    if messages:
-        content = messages[-1].get("content", "")
-        said = content if isinstance(content, str) else json.dumps(content)
-    elif "input" in body:
-        said = body["input"] if isinstance(body["input"], str) else json.dumps(body["input"])
-    return f"Signed request verified by the local OCI endpoint. You said: {said}"
-
-
-def _completion(body: dict[str, Any]) -> dict[str, Any]:
-    text = _reply_text(body)
-    return {
-        "id": "chatcmpl-local",
-        "object": "chat.completion",
-        "created": int(time.time()),
-        "model": body.get("model", "unknown"),
-        "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": text}}],
-        "usage": {"prompt_tokens": 1, "completion_tokens": len(text.split()), "total_tokens": 1 + len(text.split())},
-    }
-
-
-def _completion_chunks(body: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    words = _reply_text(body).split(" ")
-    base = {
-        "id": "chatcmpl-local",
-        "object": "chat.completion.chunk",
-        "created": int(time.time()),
-        "model": body.get("model", "unknown"),
-    }
-    for index, word in enumerate(words):
-        piece = word if index == 0 else " " + word
-        delta = {"role": "assistant", "content": piece} if index == 0 else {"content": piece}
-        yield {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": None}]}
-    yield {**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
-
-
-def _response(body: dict[str, Any]) -> dict[str, Any]:
-    text = _reply_text(body)
-    return {
-        "id": "resp_local",
-        "object": "response",
-        "created_at": int(time.time()),
-        "model": body.get("model", "unknown"),
-        "status": "completed",
-        "parallel_tool_calls": False,
-        "tool_choice": "auto",
-        "tools": [],
-        "output": [
-            {
-                "type": "message",
-                "id": "msg_local",
-                "status": "completed",
-                "role": "assistant",
-                "content": [{"type": "output_text", "text": text, "annotations": []}],
-            }
-        ],
-    }
-
-
-def _embeddings(body: dict[str, Any]) -> dict[str, Any]:
-    inputs = body.get("input", [])
-    items = inputs if isinstance(inputs, list) else [inputs]
-    data = []
-    for index, item in enumerate(items):
-        seed = sum(str(item).encode())
-        vector = [((seed * (i + 1)) % 97) / 97.0 for i in range(EMBEDDING_DIMENSIONS)]
-        encoded: Any = vector
-        if body.get("encoding_format") == "base64":
-            encoded = base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode("ascii")
-        data.append({"object": "embedding", "index": index, "embedding": encoded})
-    return {
-        "object": "list",
-        "data": data,
-        "model": body.get("model", "unknown"),
-        "usage": {"prompt_tokens": len(items), "total_tokens": len(items)},
-    }
-
-
 def _make_handler(endpoint: OciTestEndpoint) -> type[BaseHTTPRequestHandler]:
     class Handler(LoopbackHandler):
         def date_time_string(self, timestamp: float | None = None) -> str:
@@ -273,7 +192,7 @@ def _make_handler(endpoint: OciTestEndpoint) -> type[BaseHTTPRequestHandler]:
                 return
             if not endpoint.require_signature and not headers.get("authorization", "").startswith("Signature "):
                 endpoint.record(RecordedRequest(self.command, self.path, headers, body, False, None, "unsigned"))
-                self._route(body)
+                self._route(body, headers)
                 return
             try:
                 verified = endpoint.verifier.verify(self.command, self.path, headers, body)
@@ -282,35 +201,20 @@ def _make_handler(endpoint: OciTestEndpoint) -> type[BaseHTTPRequestHandler]:
                 self._json(401, {"code": "NotAuthenticated", "message": str(error)})
                 return
             endpoint.record(RecordedRequest(self.command, self.path, headers, body, True, verified.key_id, None))
-            self._route(body)
+            self._route(body, headers)
 
-        def _route(self, raw: bytes) -> None:
-            path = self.path.split("?", 1)[0]
-            try:
-                body = json.loads(raw) if raw else {}
-            except ValueError:
-                self._json(400, {"code": "InvalidParameter", "message": "The body is not JSON"})
-                return
-            routes: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
-                "/chat/completions": _completion,
-                "/responses": _response,
-                "/embeddings": _embeddings,
-            }
-            model = {"id": "local.model", "object": "model", "created": 0, "owned_by": "oci"}
-            if self.command == "GET" and path.endswith("/models"):
-                self._json(200, {"object": "list", "data": [model]})
-                return
-            if self.command == "GET" and "/models/" in path:
-                self._json(200, {**model, "id": path.rsplit("/models/", 1)[1]})
-                return
-            for suffix, build in routes.items():
-                if path.endswith(suffix) and self.command == "POST":
-                    if suffix == "/chat/completions" and body.get("stream"):
-                        self._stream(_completion_chunks(body))
-                    else:
-                        self._json(200, build(body))
-                    return
-            self._json(404, {"code": "NotFound", "message": f"No route for {self.command} {path}"})
+        def _route(self, raw: bytes, headers: dict[str, str] | None = None) -> None:
+            reply = endpoint.api.handle(self.command, self.path, headers or {}, raw, endpoint.api_path)
+            if reply.events is not None:
+                self._stream(reply.events, done_marker=reply.done_marker)
+            elif reply.raw is not None:
+                self.send_response(reply.status)
+                self.send_header("content-type", reply.content_type)
+                self.send_header("content-length", str(len(reply.raw)))
+                self.end_headers()
+                self.wfile.write(reply.raw)
+            else:
+                self._json(reply.status, reply.payload)
 
         def _json(self, status: int, payload: dict[str, Any]) -> None:
             data = json.dumps(payload).encode()
@@ -321,16 +225,18 @@ def _make_handler(endpoint: OciTestEndpoint) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(data)
 
-        def _stream(self, chunks: Iterator[dict[str, Any]]) -> None:
+        def _stream(self, events: Iterator[Event], *, done_marker: bool) -> None:
             self.send_response(200)
             self.send_header("content-type", "text/event-stream")
             self.send_header("transfer-encoding", "chunked")
             self.end_headers()
-            for chunk in chunks:
+            for name, data in events:
                 if endpoint.stream_chunk_delay:  # the model "generating" the next chunk
                     time.sleep(endpoint.stream_chunk_delay)
-                self._write_chunk(f"data: {json.dumps(chunk)}\n\n".encode())
-            self._write_chunk(b"data: [DONE]\n\n")
+                line = f"event: {name}\n" if name else ""
+                self._write_chunk(f"{line}data: {json.dumps(data)}\n\n".encode())
+            if done_marker:
+                self._write_chunk(b"data: [DONE]\n\n")
             self.wfile.write(b"0\r\n\r\n")
             self.wfile.flush()
 
