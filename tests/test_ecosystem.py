@@ -90,12 +90,31 @@ def test_openai_agents_on_a_responses_model(oci_endpoint, oci_api_key_profile, c
     model = OpenAIResponsesModel(model="m", openai_client=AsyncOpenAI(base_url="{oci_endpoint.base_url}"))
     agent = Agent(name="assistant", instructions="Be brief.", model=model)
     print(Runner.run_sync(agent, "hello responses").final_output)
+
+    async def streamed():
+        from openai.types.responses import ResponseTextDeltaEvent
+
+        # A client per event loop: httpx2's pool belongs to the loop that opened it.
+        client = AsyncOpenAI(base_url="{oci_endpoint.base_url}")
+        model = OpenAIResponsesModel(model="m", openai_client=client)
+        result = Runner.run_streamed(Agent(name="assistant", instructions="Be brief.", model=model), "hello stream")
+        deltas = [
+            event.data.delta
+            async for event in result.stream_events()
+            if event.type == "raw_response_event" and isinstance(event.data, ResponseTextDeltaEvent)
+        ]
+        print(len(deltas), result.final_output)
+
+    import asyncio
+    asyncio.run(streamed())
     """
     out = run_program(code, _env(oci_endpoint, oci_api_key_profile, compartment_id))
     assert "hello responses" in out
-    assert len(oci_endpoint.requests) == 1 and oci_endpoint.requests[0].verified
-    assert oci_endpoint.requests[0].target.endswith("/responses")
-    assert LEGACY_KEY not in " ".join(oci_endpoint.requests[0].headers.values())
+    count, _, final = out.strip().splitlines()[-1].partition(" ")
+    assert int(count) > 3 and final.endswith("You said: hello stream")  # streamed as SSE, word by word
+    assert len(oci_endpoint.requests) == 2 and all(r.verified for r in oci_endpoint.requests)
+    assert all(r.target.endswith("/responses") for r in oci_endpoint.requests)
+    assert LEGACY_KEY not in " ".join(v for r in oci_endpoint.requests for v in r.headers.values())
 
 
 def test_litellm_openai_compatible_route(oci_endpoint, oci_api_key_profile, compartment_id) -> None:  # type: ignore[no-untyped-def]
