@@ -109,6 +109,12 @@ def _run(args: argparse.Namespace) -> int:
     return 1  # pragma: no cover - execvpe does not return
 
 
+def _serve(args: argparse.Namespace) -> int:
+    from .serve import serve
+
+    return serve(args.port, args.dir, args.tls)
+
+
 def _doctor(args: argparse.Namespace) -> int:
     from .doctor import run
 
@@ -127,7 +133,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="oci-openai-patch", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--version", action="version", version=f"oci-openai-patch {__version__}")
-    commands = parser.add_subparsers(dest="command", title="commands", metavar="{run,doctor,demo}")
+    commands = parser.add_subparsers(dest="command", title="commands", metavar="{run,doctor,serve,demo}")
     demo = commands.add_parser(
         "demo",
         help="an unmodified openai program signing against the embedded endpoint",
@@ -156,6 +162,18 @@ def _parser() -> argparse.ArgumentParser:
     doctor.add_argument("--call", action="store_true", help="make one real signed request (a models list)")
     doctor.add_argument("--model", help="with --call: a one-token chat completion with this model instead")
     doctor.set_defaults(handler=_doctor)
+    serve = commands.add_parser(
+        "serve",
+        help="run the local OCI endpoint for other processes (containers, shells, other languages)",
+        description="Serve the local OCI-style endpoint (every signature checked; chat, responses, "
+        "conversations, embeddings, models, files) until Ctrl-C. Writes throwaway API-key and session profiles "
+        "it trusts into --dir, prints the export lines that point an unmodified openai program at it, and logs "
+        "each request with its verdict.",
+    )
+    serve.add_argument("--port", type=int, default=0, help="the port on 127.0.0.1 (default: a free one)")
+    serve.add_argument("--dir", help="where to write the profiles (default: a new temporary directory)")
+    serve.add_argument("--tls", action="store_true", help="serve https with a throwaway CA (its file is exported)")
+    serve.set_defaults(handler=_serve)
     return parser
 
 

@@ -355,77 +355,107 @@ def _response_events(response: dict[str, Any]) -> Iterator[Event]:
     item = response["output"][0]
     in_progress = {**response, "status": "in_progress", "output": []}
     yield "response.created", {"type": "response.created", "sequence_number": next(sequence), "response": in_progress}
-    yield "response.in_progress", {
-        "type": "response.in_progress",
-        "sequence_number": next(sequence),
-        "response": in_progress,
-    }
+    yield (
+        "response.in_progress",
+        {
+            "type": "response.in_progress",
+            "sequence_number": next(sequence),
+            "response": in_progress,
+        },
+    )
     if item["type"] == "message":
         empty = {**item, "status": "in_progress", "content": []}
-        yield "response.output_item.added", {
-            "type": "response.output_item.added",
-            "sequence_number": next(sequence),
-            "output_index": 0,
-            "item": empty,
-        }
+        yield (
+            "response.output_item.added",
+            {
+                "type": "response.output_item.added",
+                "sequence_number": next(sequence),
+                "output_index": 0,
+                "item": empty,
+            },
+        )
         part = {"type": "output_text", "text": "", "annotations": []}
         where = {"item_id": item["id"], "output_index": 0, "content_index": 0}
-        yield "response.content_part.added", {
-            "type": "response.content_part.added",
-            "sequence_number": next(sequence),
-            **where,
-            "part": part,
-        }
-        text = item["content"][0]["text"]
-        for index, word in enumerate(text.split(" ")):
-            yield "response.output_text.delta", {
-                "type": "response.output_text.delta",
+        yield (
+            "response.content_part.added",
+            {
+                "type": "response.content_part.added",
                 "sequence_number": next(sequence),
                 **where,
-                "delta": word if index == 0 else " " + word,
+                "part": part,
+            },
+        )
+        text = item["content"][0]["text"]
+        for index, word in enumerate(text.split(" ")):
+            yield (
+                "response.output_text.delta",
+                {
+                    "type": "response.output_text.delta",
+                    "sequence_number": next(sequence),
+                    **where,
+                    "delta": word if index == 0 else " " + word,
+                    "logprobs": [],
+                },
+            )
+        yield (
+            "response.output_text.done",
+            {
+                "type": "response.output_text.done",
+                "sequence_number": next(sequence),
+                **where,
+                "text": text,
                 "logprobs": [],
-            }
-        yield "response.output_text.done", {
-            "type": "response.output_text.done",
-            "sequence_number": next(sequence),
-            **where,
-            "text": text,
-            "logprobs": [],
-        }
-        yield "response.content_part.done", {
-            "type": "response.content_part.done",
-            "sequence_number": next(sequence),
-            **where,
-            "part": item["content"][0],
-        }
+            },
+        )
+        yield (
+            "response.content_part.done",
+            {
+                "type": "response.content_part.done",
+                "sequence_number": next(sequence),
+                **where,
+                "part": item["content"][0],
+            },
+        )
     else:
-        yield "response.output_item.added", {
-            "type": "response.output_item.added",
+        yield (
+            "response.output_item.added",
+            {
+                "type": "response.output_item.added",
+                "sequence_number": next(sequence),
+                "output_index": 0,
+                "item": {**item, "arguments": "", "status": "in_progress"},
+            },
+        )
+        yield (
+            "response.function_call_arguments.delta",
+            {
+                "type": "response.function_call_arguments.delta",
+                "sequence_number": next(sequence),
+                "item_id": item["id"],
+                "output_index": 0,
+                "delta": item["arguments"],
+            },
+        )
+        yield (
+            "response.function_call_arguments.done",
+            {
+                "type": "response.function_call_arguments.done",
+                "sequence_number": next(sequence),
+                "item_id": item["id"],
+                "output_index": 0,
+                "name": item["name"],
+                "arguments": item["arguments"],
+            },
+        )
+    yield (
+        "response.output_item.done",
+        {
+            "type": "response.output_item.done",
             "sequence_number": next(sequence),
             "output_index": 0,
-            "item": {**item, "arguments": "", "status": "in_progress"},
-        }
-        yield "response.function_call_arguments.delta", {
-            "type": "response.function_call_arguments.delta",
-            "sequence_number": next(sequence),
-            "item_id": item["id"],
-            "output_index": 0,
-            "delta": item["arguments"],
-        }
-        yield "response.function_call_arguments.done", {
-            "type": "response.function_call_arguments.done",
-            "sequence_number": next(sequence),
-            "item_id": item["id"],
-            "output_index": 0,
-            "name": item["name"],
-            "arguments": item["arguments"],
-        }
-    yield "response.output_item.done", {
-        "type": "response.output_item.done",
-        "sequence_number": next(sequence),
-        "output_index": 0,
-        "item": item,
-    }
+            "item": item,
+        },
+    )
     yield "response.completed", {"type": "response.completed", "sequence_number": next(sequence), "response": response}
 
 

@@ -15,7 +15,7 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any
@@ -70,6 +70,8 @@ class OciTestEndpoint:
         stream_chunk_delay: float = 0.0,
         require_signature: bool = True,
         keep_requests: bool = True,
+        port: int = 0,
+        on_request: Callable[[RecordedRequest], None] | None = None,
     ) -> None:
         self.verifier = verifier or SignatureVerifier()
         #: False: unsigned requests are served too (recorded as not verified), which gives
@@ -85,7 +87,9 @@ class OciTestEndpoint:
         self.api = OpenAICompatibleAPI()
         self._faults = _Faults()
         self._lock = threading.Lock()
-        self._server = LoopbackHTTPServer((host, 0), _make_handler(self))
+        #: Called with every request received, after its verdict (``serve`` logs them).
+        self.on_request = on_request
+        self._server = LoopbackHTTPServer((host, port), _make_handler(self))
         self._server.daemon_threads = True
         if ssl_context is not None:
             self._server.socket = ssl_context.wrap_socket(self._server.socket, server_side=True)
@@ -145,6 +149,8 @@ class OciTestEndpoint:
             self.counts[request.verified] += 1
             if self.keep_requests:
                 self.requests.append(request)
+        if self.on_request is not None:
+            self.on_request(request)
 
     @property
     def verified_count(self) -> int:

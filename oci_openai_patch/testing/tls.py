@@ -129,13 +129,18 @@ class TestCertificateAuthority:
             )
         return IssuedCertificate(builder.sign(self.private_key, hashes.SHA256()), key)
 
-    def server_context(self, directory: Path, *names: str) -> ssl.SSLContext:
-        """An SSL context for a loopback server answering to ``names`` (default 127.0.0.1, localhost)."""
+    def issue_server_chain(self, directory: Path, *names: str) -> Path:
+        """A server certificate and key for ``names`` (default 127.0.0.1, localhost), in one PEM file."""
         names = names or ("127.0.0.1", "localhost")
         issued = self.issue(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])]), server_names=names)
         directory.mkdir(parents=True, exist_ok=True)
         chain = directory / f"server-{names[0]}.pem"
         chain.write_bytes(issued.certificate_pem + issued.private_key_pem)
+        chain.chmod(0o600)
+        return chain
+
+    def server_context(self, directory: Path, *names: str) -> ssl.SSLContext:
+        """An SSL context for a loopback server answering to ``names`` (default 127.0.0.1, localhost)."""
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(chain)
+        context.load_cert_chain(self.issue_server_chain(directory, *names))
         return context

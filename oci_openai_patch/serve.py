@@ -1,0 +1,92 @@
+"""``oci-openai-patch serve``: the local OCI endpoint, standalone, for another process.
+
+The endpoint the tests and ``demo`` use, served until Ctrl-C (or SIGTERM, as ``docker
+stop`` sends), so a shell, a container or a program in another language can be pointed
+at it. It writes throwaway API-key and session profiles the endpoint trusts into a
+directory, prints the ``export`` lines that switch an unmodified openai program onto it,
+and logs every request with its verdict. Nothing in the directory is a real credential.
+"""
+
+from __future__ import annotations
+
+import shlex
+import signal
+import ssl
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from types import FrameType
+from typing import TextIO
+
+from .credentials import redact_key_id
+from .errors import ConfigurationError
+
+#: The compartment the exports name: the endpoint accepts any OCID-shaped one.
+COMPARTMENT = "ocid1.compartment.oc1..localserve"
+
+
+def serve(port: int, directory: str | None, tls: bool, out: TextIO = sys.stdout) -> int:
+    """Run the endpoint until interrupted; 0 on a clean stop."""
+    from .testing import OciTestEndpoint, TestCertificateAuthority, make_api_key_profile, make_session_profile
+    from .testing.server import RecordedRequest
+
+    lock = threading.Lock()
+
+    def log(request: RecordedRequest) -> None:
+        verdict = f"verified, keyId {redact_key_id(request.key_id or '-')}" if request.verified else request.reason
+        with lock:
+            print(f"{request.method} {request.target}: {verdict}", file=out, flush=True)
+
+    authority = TestCertificateAuthority("oci-openai-patch serve CA") if tls else None
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER) if authority is not None else None
+    try:
+        endpoint = OciTestEndpoint(port=port, ssl_context=context, on_request=log, keep_requests=False)
+    except OSError as error:
+        raise ConfigurationError(f"port {port} on 127.0.0.1 is taken; pass another --port") from error
+    root = Path(directory) if directory else Path(tempfile.mkdtemp(prefix="oci-openai-serve-"))
+    root.mkdir(parents=True, exist_ok=True)
+    ca_file = None
+    if authority is not None and context is not None:
+        # The context is already wrapped around the listening socket: its chain can still be loaded.
+        ca_file = authority.write_certificate(root / "ca.pem")
+        chain = authority.issue_server_chain(root / "tls", "127.0.0.1", "localhost")
+        context.load_cert_chain(chain)
+    api_key = make_api_key_profile(root / "api-key", endpoint.verifier)
+    session = make_session_profile(root / "session", endpoint.verifier, ttl=12 * 3600.0)
+    exports = {
+        "OCI_OPENAI_AUTH": "user_principal",
+        "OCI_OPENAI_CONFIG_FILE": api_key.config_file,
+        "OCI_OPENAI_HOSTS": endpoint.host,
+        "OPENAI_BASE_URL": endpoint.base_url,
+        "OCI_OPENAI_COMPARTMENT_ID": COMPARTMENT,
+    }
+    if ca_file is not None:
+        exports["SSL_CERT_FILE"] = str(ca_file)
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    endpoint.start()
+    try:
+        print(f"serving the local OCI endpoint at {endpoint.base_url} (every signature is checked)", file=out)
+        print(f"profiles in {root} (throwaway keys the endpoint trusts); in another shell:\n", file=out)
+        for name, value in exports.items():
+            print(f"export {name}={shlex.quote(value)}", file=out)
+        print(
+            f"\nsession token instead: export OCI_OPENAI_AUTH=session "
+            f"OCI_OPENAI_CONFIG_FILE={shlex.quote(session.config_file)}",
+            file=out,
+        )
+        print("Ctrl-C stops it.\n", file=out, flush=True)
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        endpoint.stop()
+        signal.signal(signal.SIGTERM, previous)
+    print("stopped", file=out, flush=True)
+    return 0
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt

@@ -1,0 +1,129 @@
+"""``oci-openai-patch serve``: the endpoint for another process, driven as a user would.
+
+The command runs in its own process; an unmodified openai program (behind the network
+guard) gets only the ``export`` lines it printed; Ctrl-C (SIGINT) stops it cleanly.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fresh import clean_env, run_program
+
+PROGRAM = """
+from openai import OpenAI
+client = OpenAI()
+reply = client.chat.completions.create(model="m", messages=[{"role": "user", "content": "over there"}])
+print(reply.choices[0].message.content)
+with client.responses.stream(model="m", input="streamed") as stream:
+    print(stream.get_final_response().output_text)
+conversation = client.conversations.create(metadata={"from": "serve"})
+print(client.conversations.retrieve(conversation.id).metadata)
+"""
+
+
+class Served:
+    def __init__(self, process: subprocess.Popen[str], exports: dict[str, str], banner: list[str]) -> None:
+        self.process, self.exports, self.banner = process, exports, banner
+
+    def stop(self) -> str:
+        self.process.send_signal(signal.SIGINT)
+        rest, _ = self.process.communicate(timeout=20)
+        return rest
+
+
+def _serve(directory: Path, *options: str) -> Iterator[Served]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "oci_openai_patch.cli", "serve", "--dir", str(directory), *options],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=clean_env(),
+    )
+    assert process.stdout is not None
+    banner, exports = [], {}
+    try:
+        for line in process.stdout:
+            banner.append(line)
+            if line.startswith("export "):
+                name, _, value = line[len("export ") :].strip().partition("=")
+                exports[name] = shlex.split(value)[0]
+            if line.startswith("Ctrl-C stops it."):
+                break
+        assert exports, "".join(banner)
+        yield Served(process, exports, banner)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[Served]:
+    yield from _serve(tmp_path / "serve")
+
+
+def test_an_unmodified_program_signs_against_serve(served: Served, tmp_path: Path) -> None:
+    assert set(served.exports) == {
+        "OCI_OPENAI_AUTH",
+        "OCI_OPENAI_CONFIG_FILE",
+        "OCI_OPENAI_HOSTS",
+        "OPENAI_BASE_URL",
+        "OCI_OPENAI_COMPARTMENT_ID",
+    }
+    assert Path(served.exports["OCI_OPENAI_CONFIG_FILE"]).is_relative_to(tmp_path / "serve")
+    out = run_program(PROGRAM, clean_env(**served.exports))
+    assert out.splitlines()[0].endswith("You said: over there")
+    assert out.splitlines()[1].endswith("You said: streamed")
+    assert out.splitlines()[2] == "{'from': 'serve'}"
+    log = served.stop()
+    assert served.process.returncode == 0
+    assert log.count(": verified, keyId ocid1.tenancy") == 4, log
+    assert "POST /openai/v1/chat/completions: verified" in log and log.rstrip().endswith("stopped")
+
+
+def test_the_session_profile_line_works_too(served: Served) -> None:
+    line = next(text for text in served.banner if text.startswith("session token instead: export "))
+    session = dict(item.split("=", 1) for item in shlex.split(line.partition("export ")[2]))
+    out = run_program(PROGRAM, clean_env(**{**served.exports, **session}))
+    assert out.splitlines()[0].endswith("You said: over there")
+    assert ": verified, keyId ST$..." in served.stop()
+
+
+def test_serve_over_tls(tmp_path: Path) -> None:
+    for served in _serve(tmp_path / "tls", "--tls"):
+        assert served.exports["OPENAI_BASE_URL"].startswith("https://127.0.0.1:")
+        assert Path(served.exports["SSL_CERT_FILE"]).is_file()
+        env = clean_env(**served.exports)
+        env.pop("REQUESTS_CA_BUNDLE", None)
+        out = run_program(PROGRAM, env)
+        assert out.splitlines()[0].endswith("You said: over there")
+        assert served.stop().count(": verified") == 4
+
+
+def test_a_taken_port_is_a_clear_error(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "oci_openai_patch.cli", "serve", "--port", str(port), "--dir", str(tmp_path)],
+            capture_output=True,
+            text=True,
+            env=clean_env(),
+            timeout=30,
+        )
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"oci-openai-patch: port {port} on 127.0.0.1 is taken; pass another --port", (
+        result.stderr
+    )
+    assert os.listdir(tmp_path) == []  # nothing written before the port is ours
