@@ -10,6 +10,7 @@ and logs every request with its verdict. Nothing in the directory is a real cred
 from __future__ import annotations
 
 import shlex
+import shutil
 import signal
 import ssl
 import sys
@@ -53,6 +54,8 @@ def serve(port: int, directory: str | None, tls: bool, out: TextIO = sys.stdout)
         ca_file = authority.write_certificate(root / "ca.pem")
         chain = authority.issue_server_chain(root / "tls", "127.0.0.1", "localhost")
         context.load_cert_chain(chain)
+    for ours in ("api-key", "session", "tls"):  # a previous run's throwaway profiles: replaced
+        shutil.rmtree(root / ours, ignore_errors=True)
     api_key = make_api_key_profile(root / "api-key", endpoint.verifier)
     session = make_session_profile(root / "session", endpoint.verifier, ttl=12 * 3600.0)
     exports = {

@@ -89,6 +89,14 @@ def test_an_unmodified_program_signs_against_serve(served: Served, tmp_path: Pat
     assert "POST /openai/v1/chat/completions: verified" in log and log.rstrip().endswith("stopped")
 
 
+def test_serving_again_from_the_same_directory(tmp_path: Path) -> None:
+    for _ in range(2):  # the second run replaces the first run's profiles
+        for served in _serve(tmp_path / "again"):
+            out = run_program(PROGRAM, clean_env(**served.exports))
+            assert out.splitlines()[0].endswith("You said: over there")
+            assert served.stop().count(": verified") == 4
+
+
 def test_the_session_profile_line_works_too(served: Served) -> None:
     line = next(text for text in served.banner if text.startswith("session token instead: export "))
     session = dict(item.split("=", 1) for item in shlex.split(line.partition("export ")[2]))
