@@ -93,13 +93,14 @@ def _run(args: argparse.Namespace) -> int:
     env = dict(os.environ)
     if args.auth:
         env["OCI_OPENAI_AUTH"] = args.auth
-    if not env.get("OCI_OPENAI_AUTH", "").strip():
+    from .settings import requested_auth
+
+    requested = requested_auth(env)  # OCI_OPENAI_AUTH, else the OCI CLI's OCI_CLI_AUTH
+    if requested is None:
         raise ConfigurationError(
             "OCI_OPENAI_AUTH is not set; export it or pass --auth (e.g. --auth instance_principal)"
         )
-    from .settings import parse_auth_kind
-
-    parse_auth_kind(env["OCI_OPENAI_AUTH"])
+    env["OCI_OPENAI_AUTH"] = requested[0]  # run switches the shim on for the command, whichever named it
     shim_dir = str(Path(__file__).parent / "_sitecustomize")
     env["PYTHONPATH"] = os.pathsep.join(p for p in (shim_dir, env.get("PYTHONPATH", "")) if p)
     try:

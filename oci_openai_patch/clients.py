@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import os
 import sys
 from typing import Any
 
@@ -25,6 +26,13 @@ from .request_headers import PLACEHOLDER_API_KEY, client_headers, oci_headers
 from .settings import parse_ocid
 
 logger = logging.getLogger("oci_openai_patch")
+
+
+def _environment_names_a_principal() -> bool:
+    """``OCI_OPENAI_AUTH`` or ``OCI_CLI_AUTH`` is set: ``auth=None`` takes the principal it names."""
+    from .settings import requested_auth
+
+    return requested_auth(os.environ) is not None
 
 
 def _http_library_of(thing: Any) -> Any:
@@ -119,10 +127,14 @@ def _bind(client: Any, auth: Any, base_url: str) -> None:
         return
     if auth is None:
         auth = getattr(client._client, "auth", None)
+        if not isinstance(auth, OciAuth) and _environment_names_a_principal():
+            from .auto_auth import auth_from_environment
+
+            auth = auth_from_environment()
         if not isinstance(auth, OciAuth):
             raise ConfigurationError(
                 "auth= is required: pass OciUserPrincipalAuth(), OciSessionAuth(), OciInstancePrincipalAuth(), "
-                "OciResourcePrincipalAuth() or OciWorkloadIdentityAuth()"
+                "OciResourcePrincipalAuth(), OciWorkloadIdentityAuth(), or 'auto' (from the environment)"
             )
     trusted = [] if parent is not None else [pattern for pattern in [url_host_pattern(base_url)] if pattern]
     attach(client, auth.trusting(trusted))
@@ -152,7 +164,9 @@ class OciOpenAI(openai.OpenAI):
     ``region`` (its Generative AI endpoint; ``api="actions"`` for the
     ``/20231130/actions/v1`` flavour); the first given wins, as in oci-openai.
     ``compartment_id`` is required by Generative AI. ``auth`` is one of this package's
-    auths, or any httpx / httpx2 auth, which is then used as is on every request.
+    auths, or any httpx / httpx2 auth, which is then used as is on every request, or
+    ``"auto"``: the principal the environment names or shows (:mod:`.auto_auth`);
+    ``None`` takes the one ``OCI_OPENAI_AUTH`` or ``OCI_CLI_AUTH`` names.
     """
 
     _oci_openai_explicit = True
@@ -169,6 +183,10 @@ class OciOpenAI(openai.OpenAI):
         conversation_store_id: str | None = None,
         **kwargs: Any,
     ) -> None:
+        if auth == "auto":
+            from .auto_auth import auth_from_environment
+
+            auth = auth_from_environment()
         base_url, kwargs = _resolve(
             auth, base_url, service_endpoint, region, api, compartment_id, conversation_store_id, kwargs
         )
@@ -208,6 +226,10 @@ class AsyncOciOpenAI(openai.AsyncOpenAI):
         conversation_store_id: str | None = None,
         **kwargs: Any,
     ) -> None:
+        if auth == "auto":
+            from .auto_auth import auth_from_environment
+
+            auth = auth_from_environment()
         base_url, kwargs = _resolve(
             auth, base_url, service_endpoint, region, api, compartment_id, conversation_store_id, kwargs
         )

@@ -28,13 +28,15 @@ MAX_SKEW_SECONDS = 300.0
 
 def run(url_option: str | None, *, call: bool, model: str | None, out: Callable[[str], None] = print) -> int:
     """Print the diagnosis; 0 when the configuration is usable (and the call succeeded)."""
+    from .auto_auth import choose
     from .hosts import HostPolicy, is_genai_host, is_oci_service_host
     from .patch import auth_from_settings
-    from .settings import load_settings
+    from .settings import OCI_OPENAI_AUTH, load_settings
     from .signing import sign_request
 
-    settings = load_settings()
-    out(f"auth: {settings.auth_kind}")
+    kind, reason = choose()  # OCI_OPENAI_AUTH, OCI_CLI_AUTH, else what the environment shows
+    settings = load_settings({**os.environ, OCI_OPENAI_AUTH: kind})
+    out(f"auth: {settings.auth_kind} ({reason})")
     if settings.auth_kind in ("user_principal", "session"):
         out(f"config file: {settings.config_file}")
         out(f"profile: {settings.profile}")

@@ -18,7 +18,7 @@ from .oci_config import DEFAULT_CONFIG_FILE, DEFAULT_PROFILE
 
 #: Switches the zero-code shim on and picks the principal kind; unset or empty: off.
 OCI_OPENAI_AUTH = "OCI_OPENAI_AUTH"
-#: Config profile (else ``OCI_CLI_PROFILE``, else ``DEFAULT``).
+#: Config profile (else ``OCI_CLI_PROFILE``, else ``OCI_CONFIG_PROFILE``, else ``DEFAULT``).
 OCI_OPENAI_PROFILE = "OCI_OPENAI_PROFILE"
 #: Config file (else ``OCI_CLI_CONFIG_FILE``, else ``OCI_CONFIG_FILE``, else ``~/.oci/config``).
 OCI_OPENAI_CONFIG_FILE = "OCI_OPENAI_CONFIG_FILE"
@@ -40,6 +40,21 @@ OCI_OPENAI_SERVICE_ACCOUNT_TOKEN_PATH = "OCI_OPENAI_SERVICE_ACCOUNT_TOKEN_PATH"
 
 #: Seconds a security-token principal may take to obtain a token before a clear error (default 30).
 OCI_OPENAI_AUTH_TIMEOUT = "OCI_OPENAI_AUTH_TIMEOUT"
+
+#: The OCI CLI's principal choice; the fallback for ``OCI_OPENAI_AUTH`` when that is unset.
+#: It never switches the zero-code shim on by itself (only ``OCI_OPENAI_AUTH`` does): an
+#: environment that merely has the CLI set up must not start signing by surprise.
+OCI_CLI_AUTH = "OCI_CLI_AUTH"
+#: ``OCI_CLI_AUTH`` values -> our kinds.
+CLI_AUTH_KINDS = {
+    "api_key": "user_principal",
+    "security_token": "session",
+    "instance_principal": "instance_principal",
+    "resource_principal": "resource_principal",
+    "oke_workload_identity": "workload_identity",
+}
+#: ``OCI_CLI_AUTH`` values the CLI knows and this package does not sign with yet.
+UNSUPPORTED_CLI_AUTH = {"instance_obo_user": "Cloud Shell's delegation token"}
 
 #: Accepted values of ``OCI_OPENAI_AUTH`` (aliases included) -> canonical kind.
 AUTH_KINDS = {
@@ -74,6 +89,8 @@ class Settings:
     """The resolved zero-code configuration."""
 
     auth_kind: str
+    #: Where the kind came from (``OCI_OPENAI_AUTH=...``, ``OCI_CLI_AUTH=...``), for doctor.
+    auth_source: str = OCI_OPENAI_AUTH
     profile: str = DEFAULT_PROFILE
     config_file: str = DEFAULT_CONFIG_FILE
     compartment_id: str | None = None
@@ -85,6 +102,29 @@ class Settings:
     @property
     def region_base_url(self) -> str | None:
         return region_base_url(self.region) if self.region else None
+
+
+def requested_auth(env: Mapping[str, str]) -> tuple[str, str] | None:
+    """The principal kind the environment asks for, and where: ``OCI_OPENAI_AUTH``, else
+    ``OCI_CLI_AUTH``; None when neither is set."""
+    ours = env.get(OCI_OPENAI_AUTH, "").strip()
+    if ours:
+        return parse_auth_kind(ours), f"{OCI_OPENAI_AUTH}={ours}"
+    cli = env.get(OCI_CLI_AUTH, "").strip()
+    if not cli:
+        return None
+    if cli.lower() in UNSUPPORTED_CLI_AUTH:
+        raise ConfigurationError(
+            f"{OCI_CLI_AUTH}={cli} ({UNSUPPORTED_CLI_AUTH[cli.lower()]}) is not supported yet; "
+            f"set {OCI_OPENAI_AUTH} to one of {', '.join(AUTH_KINDS)}"
+        )
+    kind = CLI_AUTH_KINDS.get(cli.lower())
+    if kind is None:
+        raise ConfigurationError(
+            f"{OCI_CLI_AUTH}={cli!r} is not a value the OCI CLI knows; use one of {', '.join(CLI_AUTH_KINDS)}, "
+            f"or set {OCI_OPENAI_AUTH}"
+        )
+    return kind, f"{OCI_CLI_AUTH}={cli}"
 
 
 def parse_auth_kind(value: str, *, source: str = OCI_OPENAI_AUTH) -> str:
@@ -150,17 +190,18 @@ def auth_timeout_from_env(environ: Mapping[str, str] | None = None) -> float | N
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Read the whole environment contract; raise one clear error for the first problem."""
     env = os.environ if environ is None else environ
-    raw_kind = env.get(OCI_OPENAI_AUTH, "")
-    if not raw_kind.strip():
+    requested = requested_auth(env)
+    if requested is None:
         raise ConfigurationError(f"{OCI_OPENAI_AUTH} is not set; set it to one of {', '.join(AUTH_KINDS)}")
-    profile = _first(env, OCI_OPENAI_PROFILE, "OCI_CLI_PROFILE")
+    profile = _first(env, OCI_OPENAI_PROFILE, "OCI_CLI_PROFILE", "OCI_CONFIG_PROFILE")
     config = _first(env, OCI_OPENAI_CONFIG_FILE, "OCI_CLI_CONFIG_FILE", "OCI_CONFIG_FILE")
     compartment = _first(env, OCI_OPENAI_COMPARTMENT_ID, "OCI_COMPARTMENT_ID")
     region = _first(env, OCI_OPENAI_REGION)
     if region:
         region_base_url(region[1])  # an unknown region fails here, naming itself
     settings = Settings(
-        auth_kind=parse_auth_kind(raw_kind),
+        auth_kind=requested[0],
+        auth_source=requested[1],
         profile=profile[1] if profile else DEFAULT_PROFILE,
         config_file=config[1] if config else DEFAULT_CONFIG_FILE,
         compartment_id=parse_compartment(compartment[1], source=compartment[0]) if compartment else None,
