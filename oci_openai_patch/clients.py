@@ -19,6 +19,7 @@ import openai
 
 from .auth import OciAuth
 from .client_signing import ClientSigning, attach, signing_of
+from .credentials import principal_region
 from .errors import ConfigurationError
 from .hosts import API_PATHS, region_base_url, url_host_pattern
 from .proxies import refuse_proxied_base_url
@@ -77,10 +78,13 @@ def _resolve(
             base_url = service_endpoint.rstrip(" /") + API_PATHS.get(api, API_PATHS["openai"])
     elif region:
         base_url = region_base_url(region, api)
+    elif isinstance(auth, OciAuth) and (known := principal_region(auth.credentials)) is not None:
+        base_url = region_base_url(known[0], api)
+        logger.info("endpoint %s: region %s from %s", base_url, known[0], known[1])
     else:
         raise ConfigurationError(
             "pass base_url= (the OCI endpoint), service_endpoint= (the service's URL without /openai/v1) "
-            "or region= (such as us-chicago-1)"
+            "or region= (such as us-chicago-1); the principal knows no region"
         )
     base_url = str(base_url)
     if compartment_id is not None:

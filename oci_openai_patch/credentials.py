@@ -200,6 +200,11 @@ class CredentialsProvider(abc.ABC):
     def _load(self, *, force: bool) -> SigningKey:
         """Load (``force``: reload even if the source thinks its token is valid)."""
 
+    def region(self) -> tuple[str, str] | None:
+        """The region the principal knows, and where it came from (for a client given no
+        endpoint at all); None when it knows none. Cheap once the credentials are loaded."""
+        return None
+
     def describe(self) -> dict[str, str]:
         """What ``doctor`` shows: no secrets, key ids with tokens redacted."""
         key = self.get()
@@ -221,6 +226,13 @@ def check_refresh_interval(value: float | None) -> float | None:
     return float(value)
 
 
+def principal_region(credentials: Any) -> tuple[str, str] | None:
+    """``credentials.region()`` for any key source (a deferred or foreign one knows none)."""
+    region = getattr(credentials, "region", None)
+    found: tuple[str, str] | None = region() if callable(region) else None
+    return found
+
+
 def redact_key_id(key_id: str) -> str:
     """A key id safe to print: security tokens are credentials, so only their tail shows."""
     if key_id.startswith("ST$"):
@@ -228,7 +240,20 @@ def redact_key_id(key_id: str) -> str:
     return key_id
 
 
-class ApiKeyCredentials(CredentialsProvider):
+def _profile_region(value: str | None, source: str) -> tuple[str, str] | None:
+    return (value.strip(), source) if value and value.strip() else None
+
+
+class _ProfileRegion:
+    """The ``region`` entry of the profile the credentials were read from."""
+
+    _region: tuple[str, str] | None = None
+
+    def region(self) -> tuple[str, str] | None:
+        return self._region
+
+
+class ApiKeyCredentials(_ProfileRegion, CredentialsProvider):
     """A user principal: tenancy, user, fingerprint and key file from an OCI config profile."""
 
     kind = "user_principal"
@@ -248,6 +273,7 @@ class ApiKeyCredentials(CredentialsProvider):
         key = load_private_key(
             profile.path("key_file", "the API private key"), profile.get("pass_phrase"), source=source
         )
+        self._region = _profile_region(profile.get("region"), source)
         actual = key_fingerprint(key)
         if actual != fingerprint.strip().lower():
             raise ConfigurationError(
@@ -262,7 +288,7 @@ class ApiKeyCredentials(CredentialsProvider):
 SESSION_REREAD_DELAY_SECONDS = 0.1
 
 
-class SessionCredentials(CredentialsProvider):
+class SessionCredentials(_ProfileRegion, CredentialsProvider):
     """A session from ``oci session authenticate``: a token file and its session key.
 
     The token file is read again when the token nears expiry or after a 401, because
@@ -281,6 +307,7 @@ class SessionCredentials(CredentialsProvider):
     def _load(self, *, force: bool) -> SigningKey:
         profile = read_profile(self.config_file, self.profile_name)
         source = f"profile [{profile.name}] of {profile.config_file}"
+        self._region = _profile_region(profile.get("region"), source)
         token_path = profile.path("security_token_file", "session profiles are made by 'oci session authenticate'")
         try:
             token, expires_at = read_security_token(token_path, source=source)
@@ -404,6 +431,11 @@ class SdkSignerCredentials(CredentialsProvider):
         self._signer: Any = None
         self._key = self._load(force=False)
 
+    def region(self) -> tuple[str, str] | None:
+        """The region the SDK signer found (instance metadata, the platform's variables)."""
+        region = getattr(self._signer, "region", None)
+        return (str(region), f"the {self.kind} signer ({self._source()})") if region else None
+
     def _fetch(self, force: bool, generation: int) -> tuple[str, Any]:
         signer = self._signer
         if signer is None:
@@ -480,6 +512,10 @@ class ResourcePrincipalV22Credentials(CredentialsProvider):
                     "(values or absolute file paths), which the platform sets"
                 )
         self._key = self._load(force=False)
+
+    def region(self) -> tuple[str, str] | None:
+        region = os.environ.get("OCI_RESOURCE_PRINCIPAL_REGION", "").strip()
+        return (region, "OCI_RESOURCE_PRINCIPAL_REGION") if region else None
 
     def _load(self, *, force: bool) -> SigningKey:
         token, token_path = _value_or_file(RP_TOKEN, self._token_source)

@@ -29,7 +29,8 @@ MAX_SKEW_SECONDS = 300.0
 def run(url_option: str | None, *, call: bool, model: str | None, out: Callable[[str], None] = print) -> int:
     """Print the diagnosis; 0 when the configuration is usable (and the call succeeded)."""
     from .auto_auth import choose
-    from .hosts import HostPolicy, is_genai_host, is_oci_service_host
+    from .credentials import principal_region
+    from .hosts import HostPolicy, is_genai_host, is_oci_service_host, region_base_url
     from .patch import auth_from_settings
     from .settings import OCI_OPENAI_AUTH, load_settings
     from .signing import sign_request
@@ -40,14 +41,19 @@ def run(url_option: str | None, *, call: bool, model: str | None, out: Callable[
     if settings.auth_kind in ("user_principal", "session"):
         out(f"config file: {settings.config_file}")
         out(f"profile: {settings.profile}")
-    out(f"region: {settings.region or '-'}")
     out(f"compartment: {settings.compartment_id or '-'}")
     out(f"extra hosts: {', '.join(p.host + (f':{p.port}' if p.port else '') for p in settings.hosts) or '-'}")
     auth = auth_from_settings(settings)
     for name, value in auth.credentials.describe().items():
         if name != "auth":
             out(f"{name.replace('_', ' ')}: {value}")
-    url = url_option or os.environ.get("OPENAI_BASE_URL") or settings.region_base_url
+    known = principal_region(auth.credentials)
+    if settings.region:
+        out(f"region: {settings.region} (OCI_OPENAI_REGION)")
+    else:
+        out(f"region: {known[0]} (from {known[1]})" if known else "region: - (the principal knows none)")
+    region_url = settings.region_base_url or (region_base_url(known[0]) if known else None)
+    url = url_option or os.environ.get("OPENAI_BASE_URL") or region_url
     usable = True
     if url:
         host = urlsplit(url).hostname or ""

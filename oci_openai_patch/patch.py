@@ -55,7 +55,24 @@ class _PatchState:
     error: ConfigurationError | None = None
     _auth: Any = None
     _guard: Any = None
+    _principal_base_url: str | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def principal_base_url(self) -> str | None:
+        """The Generative AI endpoint of the region the principal knows (its profile's
+        ``region``, the platform's variable, instance metadata), for a client given no
+        endpoint at all; found once (loading the credentials, each fetch bounded by
+        ``OCI_OPENAI_AUTH_TIMEOUT``)."""
+        if self._principal_base_url is None:
+            from .credentials import principal_region
+            from .hosts import region_base_url
+
+            found = principal_region(self.auth().credentials)
+            url = region_base_url(found[0]) if found else ""
+            if found:
+                logger.info("oci_openai_patch: no base URL given; region %s from %s: %s", found[0], found[1], url)
+            self._principal_base_url = url
+        return self._principal_base_url or None
 
     def auth(self) -> Any:
         """The auth, built on first use (so ``oci`` is imported only for the first OCI client)."""
@@ -162,7 +179,10 @@ def _resolve_base_url(state: _PatchState, kwargs: dict[str, Any]) -> str | None:
     if state.region_base_url:
         kwargs["base_url"] = state.region_base_url
         return state.region_base_url
-    return None
+    from_principal = state.principal_base_url()
+    if from_principal:
+        kwargs["base_url"] = from_principal
+    return from_principal
 
 
 def _is_not_given(value: Any) -> bool:
