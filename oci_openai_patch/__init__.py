@@ -24,6 +24,7 @@ _EXPORTS = {
     "OciInstancePrincipalAuth": "auth",
     "OciResourcePrincipalAuth": "auth",
     "OciWorkloadIdentityAuth": "auth",
+    "OciDelegationTokenAuth": "auth",
     "ConfigurationError": "errors",
     "CredentialsError": "errors",
     "OciOpenAIError": "errors",
@@ -37,6 +38,7 @@ __all__ = [
     "CredentialsError",
     "HttpxOciAuth",
     "OciAuth",
+    "OciDelegationTokenAuth",
     "OciInstancePrincipalAuth",
     "OciOpenAI",
     "OciOpenAIError",
@@ -52,6 +54,7 @@ if TYPE_CHECKING:
     from .auth import (
         HttpxOciAuth,
         OciAuth,
+        OciDelegationTokenAuth,
         OciInstancePrincipalAuth,
         OciResourcePrincipalAuth,
         OciSessionAuth,

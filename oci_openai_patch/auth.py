@@ -24,11 +24,14 @@ from typing import Any
 
 from .async_signing import async_rsa_sign
 from .credentials import (
+    OBO_HEADER,
     ApiKeyCredentials,
+    DelegationToken,
     KeySource,
     SessionCredentials,
     SigningKey,
     check_refresh_interval,
+    delegation_token_principal,
     instance_principal,
     redact_key_id,
     resource_principal,
@@ -40,7 +43,16 @@ from .logs import configure_logging
 from .oci_config import DEFAULT_CONFIG_FILE, DEFAULT_PROFILE
 from .proxies import proxy_for
 from .request_headers import OCI_ONLY_HEADERS, PLACEHOLDER_API_KEY
-from .signing import STRIPPED_HEADERS, HeaderNames, PendingSignature, prepare_signature, rsa_sign, signed_header_policy
+from .signing import (
+    BASIC_HEADERS,
+    BODY_HEADERS,
+    STRIPPED_HEADERS,
+    HeaderNames,
+    PendingSignature,
+    prepare_signature,
+    rsa_sign,
+    signed_header_policy,
+)
 
 logger = logging.getLogger("oci_openai_patch")
 _PLACEHOLDER_AUTHORIZATION = f"Bearer {PLACEHOLDER_API_KEY}"
@@ -259,6 +271,7 @@ class OciAuth(_HttpxAuth):  # type: ignore[misc]
         self._refuse_if_proxied(request)
         request.read()
         request = _rewrite_model(request, self.model_map)
+        self._add_signed_headers(request)
         key = self.credentials.get()
         _sign(request, key, fresh_date=False, header_names=self.header_names)
         response = yield request
@@ -266,6 +279,10 @@ class OciAuth(_HttpxAuth):  # type: ignore[misc]
             key = self.credentials.refresh(key, time.monotonic())
             _sign(request, key, fresh_date=True, header_names=self.header_names)
             yield request
+
+    def _add_signed_headers(self, request: Any) -> None:
+        """Set headers this principal adds to what it signs (none; the delegation token's
+        ``opc-obo-token`` in :class:`OciDelegationTokenAuth`)."""
 
     def _refused_by_signed_host(self, request: Any, response: Any) -> bool:
         """A 401 counts only from the origin that was signed for, not from a host a
@@ -292,6 +309,7 @@ class OciAuth(_HttpxAuth):  # type: ignore[misc]
         self._refuse_if_proxied(request)
         await request.aread()
         request = _rewrite_model(request, self.model_map)
+        self._add_signed_headers(request)
         # One read decides: a fresh key is used as is, anything else (missing, due, or
         # a reload under way) is waited for in a worker thread, never on the loop.
         key = self.credentials.current()
@@ -434,6 +452,39 @@ class OciWorkloadIdentityAuth(OciAuth):
         credentials = workload_identity(**kwargs)
         credentials.max_age = max_age
         super().__init__(credentials, hosts=_env_hosts(hosts))
+
+
+class OciDelegationTokenAuth(OciAuth):
+    """Signs as the instance on behalf of a user: OCI Cloud Shell's principal.
+
+    The instance principal's federation, plus the user's delegation token in the signed
+    ``opc-obo-token`` header, as the SDK's ``InstancePrincipalsDelegationTokenSigner`` does.
+    The token comes from ``delegation_token``, else ``delegation_token_file``, else the
+    profile's ``delegation_token_file`` (Cloud Shell writes one); a file is read again
+    when it changes. Other keyword arguments go to the SDK signer.
+    """
+
+    def __init__(
+        self,
+        refresh_interval: float | None = None,
+        *,
+        profile_name: str | None = None,
+        config_file: str | None = None,
+        delegation_token: str | None = None,
+        delegation_token_file: str | None = None,
+        hosts: Iterable[str] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        max_age = check_refresh_interval(refresh_interval)
+        token = DelegationToken.find(delegation_token, delegation_token_file, profile_name, config_file)
+        credentials = delegation_token_principal(token, **kwargs)
+        credentials.max_age = max_age
+        super().__init__(credentials, hosts=_env_hosts(hosts))
+        self.header_names = ((*BASIC_HEADERS, OBO_HEADER), BODY_HEADERS)
+        self.delegation_token = token
+
+    def _add_signed_headers(self, request: Any) -> None:
+        request.headers[OBO_HEADER] = self.delegation_token.value()
 
 
 #: oci-openai's name for the base auth class; every auth of this package is one.

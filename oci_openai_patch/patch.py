@@ -151,6 +151,10 @@ def auth_from_settings(settings: Settings) -> Any:
         return auth_module.OciInstancePrincipalAuth(hosts=())
     if kind == "resource_principal":
         return auth_module.OciResourcePrincipalAuth(hosts=())
+    if kind == "delegation_token":
+        return auth_module.OciDelegationTokenAuth(
+            profile_name=settings.profile, config_file=settings.config_file, hosts=()
+        )
     if kind == "workload_identity":
         return auth_module.OciWorkloadIdentityAuth(hosts=())
     raise ConfigurationError(f"OCI_OPENAI_AUTH={kind!r} is not an auth kind")  # pragma: no cover

@@ -17,7 +17,7 @@ PLACEHOLDER_API_KEY = "oci-iam-request-signing"
 COMPARTMENT_HEADERS = ("CompartmentId", "opc-compartment-id")
 CONVERSATION_STORE_HEADER = "opc-conversation-store-id"
 #: Headers only an OCI host may see: removed from every request the auth does not sign.
-OCI_ONLY_HEADERS = ("compartmentid", "opc-compartment-id", CONVERSATION_STORE_HEADER)
+OCI_ONLY_HEADERS = ("compartmentid", "opc-compartment-id", CONVERSATION_STORE_HEADER, "opc-obo-token")
 
 
 def oci_headers(compartment_id: str | None, conversation_store_id: str | None) -> dict[str, str]:

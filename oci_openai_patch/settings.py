@@ -52,9 +52,8 @@ CLI_AUTH_KINDS = {
     "instance_principal": "instance_principal",
     "resource_principal": "resource_principal",
     "oke_workload_identity": "workload_identity",
+    "instance_obo_user": "delegation_token",
 }
-#: ``OCI_CLI_AUTH`` values the CLI knows and this package does not sign with yet.
-UNSUPPORTED_CLI_AUTH = {"instance_obo_user": "Cloud Shell's delegation token"}
 
 #: Accepted values of ``OCI_OPENAI_AUTH`` (aliases included) -> canonical kind.
 AUTH_KINDS = {
@@ -66,6 +65,8 @@ AUTH_KINDS = {
     "resource_principal": "resource_principal",
     "workload_identity": "workload_identity",
     "oke_workload_identity": "workload_identity",
+    "delegation_token": "delegation_token",
+    "instance_obo_user": "delegation_token",
 }
 _OCID = re.compile(r"ocid1\.[a-z0-9_-]+\.[a-z0-9_-]*\.[a-z0-9_-]*\.[A-Za-z0-9._-]+\Z")
 
@@ -113,11 +114,6 @@ def requested_auth(env: Mapping[str, str]) -> tuple[str, str] | None:
     cli = env.get(OCI_CLI_AUTH, "").strip()
     if not cli:
         return None
-    if cli.lower() in UNSUPPORTED_CLI_AUTH:
-        raise ConfigurationError(
-            f"{OCI_CLI_AUTH}={cli} ({UNSUPPORTED_CLI_AUTH[cli.lower()]}) is not supported yet; "
-            f"set {OCI_OPENAI_AUTH} to one of {', '.join(AUTH_KINDS)}"
-        )
     kind = CLI_AUTH_KINDS.get(cli.lower())
     if kind is None:
         raise ConfigurationError(

@@ -5,7 +5,8 @@ installed: ``oci_endpoint`` (a started :class:`OciTestEndpoint`), ``oci_api_key_
 and ``oci_session_profile`` (throwaway profiles the endpoint trusts), and for the
 security-token principals ``oci_instance_identity`` (fake instance metadata and
 federation, with ``OCI_METADATA_BASE_URL`` pointed at it), ``oci_resource_principal``
-(resource principal 2.2 files, with its variables set) and ``oci_proxymux`` (a fake OKE
+(resource principal 2.2 files, with its variables set), ``oci_delegation_token`` (Cloud
+Shell's delegation-token profile over the instance identity) and ``oci_proxymux`` (a fake OKE
 proxymux on ``127.0.0.1:12250``, with ``KUBERNETES_SERVICE_HOST`` and the CA path set).
 The endpoint's ``host`` is loopback, so trust it with ``hosts=[oci_endpoint.host]`` or
 ``OCI_OPENAI_HOSTS``.
@@ -21,9 +22,11 @@ import pytest
 from .identity import FakeInstanceIdentity, FakeProxymux
 from .profiles import (
     ApiKeyProfile,
+    DelegationTokenProfile,
     ResourcePrincipalFiles,
     SessionProfile,
     make_api_key_profile,
+    make_delegation_token_profile,
     make_resource_principal_files,
     make_session_profile,
 )
@@ -58,6 +61,18 @@ def oci_instance_identity(
         monkeypatch.setenv("OCI_METADATA_BASE_URL", identity.metadata_base_url)
         monkeypatch.setenv("OCI_OPENAI_FEDERATION_ENDPOINT", identity.federation_endpoint)
         yield identity
+
+
+@pytest.fixture
+def oci_delegation_token(
+    tmp_path: Path, oci_instance_identity: FakeInstanceIdentity, monkeypatch: pytest.MonkeyPatch
+) -> DelegationTokenProfile:
+    """Cloud Shell: instance identity plus a profile with ``delegation_token_file``, named by
+    ``OCI_CONFIG_FILE`` (and ``OCI_CLI_AUTH=instance_obo_user``, as Cloud Shell sets it)."""
+    profile = make_delegation_token_profile(tmp_path / "cloudshell", oci_instance_identity.issuer)
+    monkeypatch.setenv("OCI_CONFIG_FILE", profile.config_file)
+    monkeypatch.setenv("OCI_CLI_AUTH", "instance_obo_user")
+    return profile
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from ..oci_config import key_fingerprint
-from .verify import SignatureVerifier
+from .verify import SignatureVerifier, TokenIssuer
 
 TEST_REGION = "us-chicago-1"
 
@@ -202,3 +202,37 @@ def make_resource_principal_files(
     files = ResourcePrincipalFiles(str(directory / "rpst"), str(key_file), key, verifier)
     _replace_file(Path(files.token_file), files._issue(ttl))
     return files
+
+
+@dataclass
+class DelegationTokenProfile:
+    """Cloud Shell's set-up: a profile whose ``delegation_token_file`` holds a user's token."""
+
+    config_file: str
+    profile: str
+    token_file: str
+    issuer: TokenIssuer
+
+    @property
+    def token(self) -> str:
+        return Path(self.token_file).read_text(encoding="utf-8").strip()
+
+    def rotate(self) -> str:
+        """Write a fresh delegation token, as the platform renews it."""
+        token = self.issuer.issue_claims(3600.0, sub=fake_ocid("user"), ptype="delegation")
+        _replace_file(Path(self.token_file), token)
+        return token
+
+
+def make_delegation_token_profile(
+    directory: Path, issuer: TokenIssuer, *, profile: str = "DEFAULT"
+) -> DelegationTokenProfile:
+    """A config file with ``delegation_token_file`` (and the region), as Cloud Shell writes it."""
+    directory.mkdir(parents=True, exist_ok=True)
+    token_file = directory / "delegation_token"
+    made = DelegationTokenProfile(str(directory / "config"), profile, str(token_file), issuer)
+    made.rotate()
+    config = directory / "config"
+    config.write_text(f"[{profile}]\nregion={TEST_REGION}\ndelegation_token_file={token_file}\n", encoding="utf-8")
+    config.chmod(0o600)
+    return made

@@ -1,0 +1,93 @@
+"""Cloud Shell's principal: the instance's federation plus the user's delegation token.
+
+Against the loopback fakes: instance metadata and federation (``oci_instance_identity``)
+and a Cloud-Shell-like profile naming the delegation token file (``oci_delegation_token``).
+The signature is compared byte for byte with the SDK's ``InstancePrincipalsDelegationTokenSigner``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+from fresh import clean_env, run_program
+from oracle import oci_signed_headers
+
+from oci_openai_patch import ConfigurationError, CredentialsError, OciDelegationTokenAuth, OciOpenAI
+from oci_openai_patch.auto_auth import choose
+
+CHAT = {"model": "m", "messages": [{"role": "user", "content": "hi"}]}
+
+
+def test_signs_with_the_obo_token(oci_endpoint, oci_delegation_token, compartment_id) -> None:  # type: ignore[no-untyped-def]
+    auth = OciDelegationTokenAuth(hosts=[oci_endpoint.host])
+    client = OciOpenAI(auth=auth, base_url=oci_endpoint.base_url, compartment_id=compartment_id, max_retries=0)
+    client.chat.completions.create(**CHAT)  # type: ignore[arg-type]
+    request = oci_endpoint.requests[-1]
+    assert request.verified and request.key_id.startswith("ST$")  # type: ignore[union-attr]
+    assert request.headers["opc-obo-token"] == oci_delegation_token.token
+    assert 'headers="date (request-target) host opc-obo-token content-length' in request.headers["authorization"]
+    assert "delegation_token" in repr(auth.delegation_token) and oci_delegation_token.token not in repr(
+        auth.delegation_token
+    )
+
+
+def test_byte_for_byte_with_the_sdk_signer(oci_delegation_token) -> None:  # type: ignore[no-untyped-def]
+    auth = OciDelegationTokenAuth()
+    sdk_signer = auth.credentials._signer  # the SDK's InstancePrincipalsDelegationTokenSigner our keys come from
+    assert type(sdk_signer).__name__ == "InstancePrincipalsDelegationTokenSigner"
+    url = "https://inference.generativeai.us-chicago-1.oci.oraclecloud.com/openai/v1/chat/completions?x=1"
+    body = b'{"model":"m"}'
+    fixed = {"date": "Thu, 26 Nov 2026 10:00:00 GMT", "content-type": "application/json", "content-length": "13"}
+    ours = next(auth.sync_auth_flow(httpx.Request("POST", url, headers=fixed, content=body)))
+    theirs = oci_signed_headers(sdk_signer, "POST", url, dict(fixed), body)
+    assert ours.headers["authorization"] == theirs["authorization"]
+    assert ours.headers["opc-obo-token"] == theirs["opc-obo-token"] == oci_delegation_token.token
+
+
+def test_a_renewed_token_file_is_read_again(oci_endpoint, oci_delegation_token, compartment_id) -> None:  # type: ignore[no-untyped-def]
+    client = OciOpenAI(
+        auth=OciDelegationTokenAuth(hosts=[oci_endpoint.host]),
+        base_url=oci_endpoint.base_url,
+        compartment_id=compartment_id,
+        max_retries=0,
+    )
+    client.chat.completions.create(**CHAT)  # type: ignore[arg-type]
+    renewed = oci_delegation_token.rotate()
+    client.chat.completions.create(**CHAT)  # type: ignore[arg-type]
+    assert [r.headers["opc-obo-token"] for r in oci_endpoint.requests][-1] == renewed
+    assert all(r.verified for r in oci_endpoint.requests)
+
+
+def test_zero_code_with_cloud_shells_variable(
+    oci_endpoint, oci_instance_identity, oci_delegation_token, compartment_id
+) -> None:  # type: ignore[no-untyped-def]
+    assert choose() == ("delegation_token", "OCI_CLI_AUTH=instance_obo_user")
+    env = clean_env(
+        OCI_OPENAI_AUTH="instance_obo_user",
+        OCI_CONFIG_FILE=oci_delegation_token.config_file,
+        OCI_METADATA_BASE_URL=oci_instance_identity.metadata_base_url,
+        OCI_OPENAI_FEDERATION_ENDPOINT=oci_instance_identity.federation_endpoint,
+        OCI_OPENAI_HOSTS=oci_endpoint.host,
+        OCI_OPENAI_COMPARTMENT_ID=compartment_id,
+        OPENAI_BASE_URL=oci_endpoint.base_url,
+    )
+    program = "import openai\nopenai.OpenAI().chat.completions.create(model='m', messages=[{'role': 'user', 'content': 'x'}])"  # noqa: E501
+    run_program(program, env)
+    assert oci_endpoint.requests[-1].verified
+    assert oci_endpoint.requests[-1].headers["opc-obo-token"] == oci_delegation_token.token
+
+
+def test_a_profile_without_the_token_file_says_so(tmp_path: Path, oci_instance_identity, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    config = tmp_path / "config"
+    config.write_text("[DEFAULT]\nregion=us-chicago-1\n", encoding="utf-8")
+    config.chmod(0o600)
+    monkeypatch.setenv("OCI_CONFIG_FILE", str(config))
+    with pytest.raises(ConfigurationError, match="delegation_token_file"):
+        OciDelegationTokenAuth()
+    empty = tmp_path / "empty-token"
+    empty.write_text("", encoding="utf-8")
+    empty.chmod(0o600)
+    with pytest.raises(CredentialsError, match=f"^delegation token file {empty} is empty"):
+        OciDelegationTokenAuth(delegation_token_file=str(empty))
