@@ -73,7 +73,9 @@ def test_zero_code_with_cloud_shells_variable(
         OCI_OPENAI_COMPARTMENT_ID=compartment_id,
         OPENAI_BASE_URL=oci_endpoint.base_url,
     )
-    program = "import openai\nopenai.OpenAI().chat.completions.create(model='m', messages=[{'role': 'user', 'content': 'x'}])"  # noqa: E501
+    program = (
+        "import openai\nopenai.OpenAI().chat.completions.create(model='m', messages=[{'role': 'user', 'content': 'x'}])"
+    )
     run_program(program, env)
     assert oci_endpoint.requests[-1].verified
     assert oci_endpoint.requests[-1].headers["opc-obo-token"] == oci_delegation_token.token
