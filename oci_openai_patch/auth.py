@@ -418,40 +418,36 @@ class OciSessionAuth(OciAuth):
         self.header_names = header_names
 
 
-class OciInstancePrincipalAuth(OciAuth):
+class _TokenPrincipalAuth(OciAuth):
+    """A security-token principal built by ``_principal`` from the SDK keyword arguments."""
+
+    _principal: Callable[..., Any]
+
+    def __init__(
+        self, refresh_interval: float | None = None, *, hosts: Iterable[str] | None = None, **kwargs: Any
+    ) -> None:
+        max_age = check_refresh_interval(refresh_interval)
+        credentials = type(self)._principal(**kwargs)
+        credentials.max_age = max_age
+        super().__init__(credentials, hosts=_env_hosts(hosts))
+
+
+class OciInstancePrincipalAuth(_TokenPrincipalAuth):
     """Signs as the compute instance (instance principal); keyword arguments go to the SDK signer."""
 
-    def __init__(
-        self, refresh_interval: float | None = None, *, hosts: Iterable[str] | None = None, **kwargs: Any
-    ) -> None:
-        max_age = check_refresh_interval(refresh_interval)
-        credentials = instance_principal(**kwargs)
-        credentials.max_age = max_age
-        super().__init__(credentials, hosts=_env_hosts(hosts))
+    _principal = staticmethod(instance_principal)
 
 
-class OciResourcePrincipalAuth(OciAuth):
+class OciResourcePrincipalAuth(_TokenPrincipalAuth):
     """Signs as the resource (Functions, Data Science jobs and notebooks, ...)."""
 
-    def __init__(
-        self, refresh_interval: float | None = None, *, hosts: Iterable[str] | None = None, **kwargs: Any
-    ) -> None:
-        max_age = check_refresh_interval(refresh_interval)
-        credentials = resource_principal(**kwargs)
-        credentials.max_age = max_age
-        super().__init__(credentials, hosts=_env_hosts(hosts))
+    _principal = staticmethod(resource_principal)
 
 
-class OciWorkloadIdentityAuth(OciAuth):
+class OciWorkloadIdentityAuth(_TokenPrincipalAuth):
     """Signs as an OKE workload (its Kubernetes service account)."""
 
-    def __init__(
-        self, refresh_interval: float | None = None, *, hosts: Iterable[str] | None = None, **kwargs: Any
-    ) -> None:
-        max_age = check_refresh_interval(refresh_interval)
-        credentials = workload_identity(**kwargs)
-        credentials.max_age = max_age
-        super().__init__(credentials, hosts=_env_hosts(hosts))
+    _principal = staticmethod(workload_identity)
 
 
 class OciDelegationTokenAuth(OciAuth):

@@ -162,8 +162,8 @@ def test_service_endpoint_and_the_old_precedence(oci_api_key_profile, compartmen
         auth=auth, region="eu-frankfurt-1", service_endpoint=endpoint, compartment_id=compartment_id
     )
     assert str(regional.base_url) == endpoint + "/openai/v1/"
-    with pytest.raises(ConfigurationError, match="service_endpoint="):
-        OciOpenAI(auth=auth)
+    # Nothing given: the principal's region (the profile's) gives the endpoint.
+    assert str(OciOpenAI(auth=auth, compartment_id=compartment_id).base_url) == endpoint + "/openai/v1/"
 
 
 def _http_library() -> Any:
