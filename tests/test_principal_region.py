@@ -78,3 +78,11 @@ def test_doctor_says_where_the_region_came_from(oci_api_key_profile, compartment
     out = capsys.readouterr().out
     assert f"region: {TEST_REGION} (from profile [DEFAULT] of {oci_api_key_profile.config_file})" in out
     assert f"url: {CHICAGO[:-1]}: an OCI service host, requests will be signed" in out
+
+
+def test_workload_identity_region(oci_proxymux, compartment_id, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from oci_openai_patch import OciWorkloadIdentityAuth
+
+    monkeypatch.setenv("OCI_RESOURCE_PRINCIPAL_REGION", "us-ashburn-1")  # the SDK's OKE signer reads it
+    client = OciOpenAI(auth=OciWorkloadIdentityAuth(), compartment_id=compartment_id)
+    assert str(client.base_url) == "https://inference.generativeai.us-ashburn-1.oci.oraclecloud.com/openai/v1/"
