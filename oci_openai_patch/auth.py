@@ -12,9 +12,11 @@ reloads the credentials once, re-signs with a fresh date and retries once.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import json
 import logging
+import os
 import sys
 import time
 import types
@@ -31,7 +33,6 @@ from .credentials import (
     SessionCredentials,
     SigningKey,
     check_refresh_interval,
-    delegation_token_principal,
     instance_principal,
     redact_key_id,
     resource_principal,
@@ -95,6 +96,12 @@ def _rewrite_model(request: Any, model_map: Mapping[str, str]) -> Any:
 _WATCHED_HEADERS = frozenset((*_KEPT_HEADERS, *STRIPPED_HEADERS, "host"))
 
 
+@functools.lru_cache(maxsize=8)
+def _watched_with(header_names: HeaderNames) -> frozenset[str]:
+    """The headers to read off a request signed with other names than OCI's (computed once)."""
+    return _WATCHED_HEADERS.union(*header_names)
+
+
 def _strip_oci_headers(request: Any) -> None:
     """Remove what only an OCI host may see from a request bound elsewhere: the
     compartment and conversation-store headers, and the placeholder API key."""
@@ -115,7 +122,7 @@ def _prepare(
 ) -> PendingSignature:
     """Strip what must not travel with a signature and make the signing string."""
     headers = request.headers
-    watched = _WATCHED_HEADERS if header_names is None else _WATCHED_HEADERS.union(*header_names)
+    watched = _WATCHED_HEADERS if header_names is None else _watched_with(header_names)
     # One pass over the headers (each lookup in an httpx Headers is a scan of them all).
     present = {name: value for name, value in headers.items() if name in watched}
     for name in STRIPPED_HEADERS:
@@ -361,8 +368,6 @@ def _env_hosts(hosts: Iterable[str] | None) -> tuple[HostPattern, ...]:
 def _config_file(config_file: str, profile_name: str) -> str:
     """``config_file``, refused early when it is evidently a profile name: oci-openai's
     order is ``(config_file, profile_name)``, and ours follows it."""
-    import os.path
-
     path = os.path.expanduser(config_file)
     if not os.path.exists(path) and os.sep not in config_file and config_file.strip().isupper():
         raise ConfigurationError(
@@ -473,7 +478,7 @@ class OciDelegationTokenAuth(OciAuth):
     ) -> None:
         max_age = check_refresh_interval(refresh_interval)
         token = DelegationToken.find(delegation_token, delegation_token_file, profile_name, config_file)
-        credentials = delegation_token_principal(token, **kwargs)
+        credentials = instance_principal(delegation_token=token, **kwargs)
         credentials.max_age = max_age
         super().__init__(credentials, hosts=_env_hosts(hosts))
         self.header_names = ((*BASIC_HEADERS, OBO_HEADER), BODY_HEADERS)

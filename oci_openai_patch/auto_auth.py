@@ -21,8 +21,8 @@ DEFAULT_SERVICE_ACCOUNT_TOKEN = "/var/run/secrets/kubernetes.io/serviceaccount/t
 
 def choose(environ: Mapping[str, str] | None = None) -> tuple[str, str]:
     """The principal kind and why it was chosen."""
-    from .oci_config import DEFAULT_CONFIG_FILE, DEFAULT_PROFILE, read_profile
-    from .settings import OCI_OPENAI_SERVICE_ACCOUNT_TOKEN_PATH, requested_auth
+    from .oci_config import read_profile
+    from .settings import OCI_OPENAI_SERVICE_ACCOUNT_TOKEN_PATH, config_location, requested_auth
 
     env = os.environ if environ is None else environ
     requested = requested_auth(env)
@@ -33,8 +33,7 @@ def choose(environ: Mapping[str, str] | None = None) -> tuple[str, str]:
     token = env.get(OCI_OPENAI_SERVICE_ACCOUNT_TOKEN_PATH, "").strip() or DEFAULT_SERVICE_ACCOUNT_TOKEN
     if env.get("KUBERNETES_SERVICE_HOST", "").strip() and os.path.isfile(token):
         return "workload_identity", f"KUBERNETES_SERVICE_HOST is set and {token} exists"
-    config_file = _first(env, ("OCI_OPENAI_CONFIG_FILE", "OCI_CLI_CONFIG_FILE", "OCI_CONFIG_FILE"), DEFAULT_CONFIG_FILE)
-    profile_name = _first(env, ("OCI_OPENAI_PROFILE", "OCI_CLI_PROFILE", "OCI_CONFIG_PROFILE"), DEFAULT_PROFILE)
+    config_file, profile_name = config_location(env)
     if os.path.isfile(os.path.expanduser(config_file)):
         profile = read_profile(config_file, profile_name)
         where = f"profile [{profile.name}] of {profile.config_file}"
@@ -46,14 +45,6 @@ def choose(environ: Mapping[str, str] | None = None) -> tuple[str, str]:
         "auth='auto' found no principal: set OCI_OPENAI_AUTH (user_principal, session, instance_principal, "
         f"resource_principal, workload_identity), or create {config_file} with 'oci setup config'"
     )
-
-
-def _first(env: Mapping[str, str], names: tuple[str, ...], default: str) -> str:
-    for name in names:
-        value = env.get(name, "").strip()
-        if value:
-            return value
-    return default
 
 
 def auth_from_environment(environ: Mapping[str, str] | None = None) -> Any:

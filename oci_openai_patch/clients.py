@@ -46,13 +46,6 @@ def _http_library_of(thing: Any) -> Any:
     return None
 
 
-def _is_http_auth(auth: Any) -> bool:
-    """Whether ``auth`` is an httpx or httpx2 ``Auth`` (of whichever is installed)."""
-    return any(
-        isinstance(auth, module.Auth) for module in (sys.modules.get(name) for name in ("httpx", "httpx2")) if module
-    )
-
-
 def _resolve(
     auth: Any,
     base_url: str | None,
@@ -62,8 +55,14 @@ def _resolve(
     compartment_id: str | None,
     conversation_store_id: str | None,
     kwargs: dict[str, Any],
-) -> tuple[str, dict[str, Any]]:
-    if auth is not None and not isinstance(auth, OciAuth) and not _is_http_auth(auth):
+) -> tuple[Any, str, dict[str, Any]]:
+    """The auth (``"auto"`` resolved), the base URL and openai's keyword arguments."""
+    if auth == "auto":
+        from .auto_auth import auth_from_environment
+
+        auth = auth_from_environment()
+    library = _http_library_of(auth)
+    if auth is not None and not isinstance(auth, OciAuth) and not (library and isinstance(auth, library.Auth)):
         raise ConfigurationError(
             f"auth= must be an httpx or httpx2 Auth, such as OciSessionAuth(), not {type(auth).__name__}"
         )
@@ -104,7 +103,7 @@ def _resolve(
     kwargs["base_url"] = base_url
     if kwargs.get("api_key") is None:
         kwargs["api_key"] = PLACEHOLDER_API_KEY
-    return base_url, kwargs
+    return auth, base_url, kwargs
 
 
 #: The signing of the client being copied, while ``copy()`` / ``with_options()`` builds the
@@ -187,11 +186,7 @@ class OciOpenAI(openai.OpenAI):
         conversation_store_id: str | None = None,
         **kwargs: Any,
     ) -> None:
-        if auth == "auto":
-            from .auto_auth import auth_from_environment
-
-            auth = auth_from_environment()
-        base_url, kwargs = _resolve(
+        auth, base_url, kwargs = _resolve(
             auth, base_url, service_endpoint, region, api, compartment_id, conversation_store_id, kwargs
         )
         super().__init__(**kwargs)
@@ -230,11 +225,7 @@ class AsyncOciOpenAI(openai.AsyncOpenAI):
         conversation_store_id: str | None = None,
         **kwargs: Any,
     ) -> None:
-        if auth == "auto":
-            from .auto_auth import auth_from_environment
-
-            auth = auth_from_environment()
-        base_url, kwargs = _resolve(
+        auth, base_url, kwargs = _resolve(
             auth, base_url, service_endpoint, region, api, compartment_id, conversation_store_id, kwargs
         )
         super().__init__(**kwargs)

@@ -12,7 +12,6 @@ hang shows where it hangs. Nothing printed holds a secret.
 from __future__ import annotations
 
 import email.utils
-import json
 import os
 import time
 from collections.abc import Callable
@@ -91,7 +90,7 @@ def _call(url: str, auth: Any, compartment_id: str | None, model: str | None, ou
     """One signed request to ``url``; print what came back; True on a 2xx."""
     import httpx
 
-    from .fetch_failures import classify
+    from .fetch_failures import classify, oci_error
     from .request_headers import oci_headers
 
     base = url.rstrip("/")
@@ -114,7 +113,7 @@ def _call(url: str, auth: Any, compartment_id: str | None, model: str | None, ou
         return False
     received = time.time()
     status = f"HTTP {response.status_code}"
-    code, message = _oci_error(response)
+    code, message = oci_error(response.content) if response.status_code >= 400 else ("", "")
     out(f"call: {response.request.method} {without_userinfo(target)}: {status}{f' {code}' if code else ''}")
     if message:
         out(f"call: {message}")
@@ -126,21 +125,6 @@ def _call(url: str, auth: Any, compartment_id: str | None, model: str | None, ou
             f"call: the server does not accept key id {shown}: check that the key is uploaded to the user, or the token"
         )
     return 200 <= response.status_code < 300
-
-
-def _oci_error(response: Any) -> tuple[str, str]:
-    """OCI's error ``code`` and ``message`` from an error response, if it has them."""
-    if response.status_code < 400:
-        return "", ""
-    try:
-        document = json.loads(response.content)
-    except ValueError:
-        return "", ""
-    if not isinstance(document, dict):
-        return "", ""
-    from .fetch_failures import safe_line
-
-    return str(document.get("code") or ""), safe_line(str(document.get("message") or ""))
 
 
 def _report_skew(date: str | None, local: float, out: Callable[[str], None]) -> None:

@@ -103,16 +103,23 @@ def _origin_and_path(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}{parts.path}" if parts.scheme else url
 
 
+def oci_error(content: bytes) -> tuple[str, str]:
+    """OCI's error ``code`` and ``message`` (one safe line) from an error body, or empty
+    strings when it is not JSON in OCI's shape (the status then says enough)."""
+    with contextlib.suppress(ValueError):
+        document = json.loads(content)
+        if isinstance(document, dict):
+            return str(document.get("code") or ""), safe_line(str(document.get("message") or ""))
+    return "", ""
+
+
 def _http_reason(status: int, response: Any) -> str:
     """``HTTP 401 NotAuthenticated: message``, from OCI's error document when there is one."""
-    code = message = ""
-    with contextlib.suppress(Exception):  # not JSON, or not OCI's shape: the status says enough
-        document = json.loads(response.content)
-        if isinstance(document, dict):
-            code = str(document.get("code") or "")
-            message = str(document.get("message") or "")
+    content = b""
+    with contextlib.suppress(Exception):  # a body that cannot be read: the status says enough
+        content = response.content
+    code, line = oci_error(content)
     reason = f"HTTP {status}" + (f" {code}" if code else "")
-    line = safe_line(message)
     return f"{reason}: {line}" if line else reason
 
 

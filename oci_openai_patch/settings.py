@@ -79,6 +79,19 @@ def _first(env: Mapping[str, str], *names: str) -> tuple[str, str] | None:
     return None
 
 
+#: Where the config file and profile are named, first one set wins (ours, then the OCI CLI's).
+CONFIG_FILE_VARIABLES = (OCI_OPENAI_CONFIG_FILE, "OCI_CLI_CONFIG_FILE", "OCI_CONFIG_FILE")
+PROFILE_VARIABLES = (OCI_OPENAI_PROFILE, "OCI_CLI_PROFILE", "OCI_CONFIG_PROFILE")
+
+
+def config_location(environ: Mapping[str, str] | None = None) -> tuple[str, str]:
+    """The config file and profile the environment names, else ``~/.oci/config`` and ``DEFAULT``."""
+    env = os.environ if environ is None else environ
+    config_file = _first(env, *CONFIG_FILE_VARIABLES)
+    profile = _first(env, *PROFILE_VARIABLES)
+    return (config_file[1] if config_file else DEFAULT_CONFIG_FILE, profile[1] if profile else DEFAULT_PROFILE)
+
+
 def shim_requested(environ: Mapping[str, str] | None = None) -> bool:
     """True when ``OCI_OPENAI_AUTH`` is set to something (the shim should install)."""
     env = os.environ if environ is None else environ
@@ -90,8 +103,6 @@ class Settings:
     """The resolved zero-code configuration."""
 
     auth_kind: str
-    #: Where the kind came from (``OCI_OPENAI_AUTH=...``, ``OCI_CLI_AUTH=...``), for doctor.
-    auth_source: str = OCI_OPENAI_AUTH
     profile: str = DEFAULT_PROFILE
     config_file: str = DEFAULT_CONFIG_FILE
     compartment_id: str | None = None
@@ -189,17 +200,15 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     requested = requested_auth(env)
     if requested is None:
         raise ConfigurationError(f"{OCI_OPENAI_AUTH} is not set; set it to one of {', '.join(AUTH_KINDS)}")
-    profile = _first(env, OCI_OPENAI_PROFILE, "OCI_CLI_PROFILE", "OCI_CONFIG_PROFILE")
-    config = _first(env, OCI_OPENAI_CONFIG_FILE, "OCI_CLI_CONFIG_FILE", "OCI_CONFIG_FILE")
+    config_file, profile = config_location(env)
     compartment = _first(env, OCI_OPENAI_COMPARTMENT_ID, "OCI_COMPARTMENT_ID")
     region = _first(env, OCI_OPENAI_REGION)
     if region:
         region_base_url(region[1])  # an unknown region fails here, naming itself
     settings = Settings(
         auth_kind=requested[0],
-        auth_source=requested[1],
-        profile=profile[1] if profile else DEFAULT_PROFILE,
-        config_file=config[1] if config else DEFAULT_CONFIG_FILE,
+        profile=profile,
+        config_file=config_file,
         compartment_id=parse_compartment(compartment[1], source=compartment[0]) if compartment else None,
         conversation_store_id=_conversation_store(env),
         region=region[1] if region else None,

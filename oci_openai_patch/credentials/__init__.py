@@ -23,7 +23,7 @@ from .base import (
     refresh_time,
     token_timeout,
 )
-from .delegation import OBO_HEADER, DelegationToken, delegation_token_principal
+from .delegation import OBO_HEADER, DelegationToken
 from .instance import instance_principal
 from .resource import (
     RP_KEY,
@@ -57,7 +57,6 @@ __all__ = [
     "_describe",
     "_safe_line",
     "check_refresh_interval",
-    "delegation_token_principal",
     "instance_principal",
     "principal_region",
     "redact_key_id",

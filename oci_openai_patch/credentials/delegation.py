@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import os
-from typing import Any
 
 from ..errors import CredentialsError
-from ..oci_config import DEFAULT_CONFIG_FILE, DEFAULT_PROFILE, read_profile
+from ..oci_config import read_profile
 from ..permissions import warn_if_readable_by_others
 from ..redact import Secret
-from .sdk_signer import SdkSignerCredentials
 
 #: The header that carries a delegation token, signed with the request.
 OBO_HEADER = "opc-obo-token"
@@ -35,14 +33,10 @@ class DelegationToken:
         if value:
             return cls(value=value)
         if not path:
-            profile = read_profile(
-                config_file
-                or _env_first(("OCI_OPENAI_CONFIG_FILE", "OCI_CLI_CONFIG_FILE", "OCI_CONFIG_FILE"))
-                or DEFAULT_CONFIG_FILE,
-                profile_name
-                or _env_first(("OCI_OPENAI_PROFILE", "OCI_CLI_PROFILE", "OCI_CONFIG_PROFILE"))
-                or DEFAULT_PROFILE,
-            )
+            from ..settings import config_location
+
+            named_file, named_profile = config_location()
+            profile = read_profile(config_file or named_file, profile_name or named_profile)
             path = profile.path("delegation_token_file", "Cloud Shell's profiles name the delegation token file")
         token = cls(path=os.path.expanduser(path))
         token.value()  # a missing or empty file fails here, at construction
@@ -67,36 +61,3 @@ class DelegationToken:
                 f"delegation token file {self.path} cannot be read ({error.strerror}); check delegation_token_file"
             ) from None
         return self._value.reveal()
-
-
-def _env_first(names: tuple[str, ...]) -> str | None:
-    for name in names:
-        value = os.environ.get(name, "").strip()
-        if value:
-            return value
-    return None
-
-
-def delegation_token_principal(
-    token: DelegationToken, *, timeout: float | None = None, **kwargs: Any
-) -> SdkSignerCredentials:
-    """The instance principal that signs with a delegation token (its federation is the
-    instance's; the token travels in the signed ``opc-obo-token`` header)."""
-    from ..settings import OCI_OPENAI_FEDERATION_ENDPOINT
-
-    if not kwargs.get("federation_endpoint"):
-        from_env = os.environ.get(OCI_OPENAI_FEDERATION_ENDPOINT, "").strip()
-        if from_env:
-            kwargs["federation_endpoint"] = from_env
-
-    def factory() -> Any:
-        from oci.auth.signers import InstancePrincipalsDelegationTokenSigner
-
-        return InstancePrincipalsDelegationTokenSigner(delegation_token=token.value(), **kwargs)
-
-    def source() -> str:
-        metadata = os.environ.get("OCI_METADATA_BASE_URL", "").strip() or "http://169.254.169.254/opc/v2"
-        federation = kwargs.get("federation_endpoint") or "the region's federation endpoint"
-        return f"instance metadata ({metadata}) or {federation}"
-
-    return SdkSignerCredentials("delegation_token", factory, timeout=timeout, source=source)
