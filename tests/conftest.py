@@ -3,11 +3,36 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 
 import pytest
+from fresh import non_loopback_target
 
 COMPARTMENT = "ocid1.compartment.oc1..aaaatestcompartment"
+
+#: Every name lookup or connection this test process attempted to a non-loopback host.
+_BLOCKED: list[str] = []
+
+
+def _network_guard(event: str, args: tuple[object, ...]) -> None:
+    host = non_loopback_target(event, args)
+    if host is not None:
+        _BLOCKED.append(f"{event} to {host!r}")
+        raise PermissionError(f"network-guard: {host!r} is not loopback")
+
+
+# The tests in this process run behind the same guard as the fresh interpreters: an
+# audit hook refuses any lookup or connection that is not loopback, and the fixture
+# below fails the test that attempted one, even if a library swallowed the error.
+sys.addaudithook(_network_guard)
+
+
+@pytest.fixture(autouse=True)
+def only_loopback_contacted() -> Iterator[None]:
+    seen = len(_BLOCKED)
+    yield
+    assert _BLOCKED[seen:] == [], f"non-loopback network attempts: {_BLOCKED[seen:]}"
 
 
 @pytest.fixture(autouse=True)

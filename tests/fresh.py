@@ -7,6 +7,7 @@ looks for it (libraries that swallow connection errors cannot hide an attempt).
 
 from __future__ import annotations
 
+import inspect
 import os
 import subprocess
 import sys
@@ -15,23 +16,37 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
-NETWORK_GUARD = """
-import sys as _sys
 
-def _oci_openai_patch_test_guard(event, args):
+def non_loopback_target(event: str, args: tuple[object, ...]) -> str | None:
+    """The host of a name lookup or connection that is not loopback (an audit event), else None.
+    Unix-socket paths are local, not network targets."""
     if event not in ("socket.getaddrinfo", "socket.connect"):
-        return
+        return None
     target = args[0] if event == "socket.getaddrinfo" else args[1]
     host = target[0] if isinstance(target, tuple) else target
     if isinstance(host, bytes):
         host = host.decode()
+    if event == "socket.connect" and not isinstance(target, tuple):
+        return None  # AF_UNIX
     if not isinstance(host, str) or host in ("localhost", "::1") or host.startswith("127."):
-        return
-    print(f"network-guard: blocked {event} to {host!r}", file=_sys.stderr, flush=True)
-    raise PermissionError(f"network-guard: {host!r} is not loopback")
+        return None
+    return host
+
+
+#: Prepended to programs run in fresh interpreters: the same check, failing loudly.
+NETWORK_GUARD = (
+    "import sys as _sys\n"
+    + inspect.getsource(non_loopback_target)
+    + """
+def _oci_openai_patch_test_guard(event, args):
+    host = non_loopback_target(event, args)
+    if host is not None:
+        print(f"network-guard: blocked {event} to {host!r}", file=_sys.stderr, flush=True)
+        raise PermissionError(f"network-guard: {host!r} is not loopback")
 
 _sys.addaudithook(_oci_openai_patch_test_guard)
 """
+)
 
 
 def clean_env(**extra: str) -> dict[str, str]:

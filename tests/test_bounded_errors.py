@@ -4,11 +4,12 @@ The SDK retries every failure silently, so each cause is produced for real again
 loopback endpoint (a certificate from another CA, a closed port, an HTTP error with
 OCI's error document, a server that never answers). The DNS case is the one exception:
 no name may be looked up from a test, so ``socket.getaddrinfo`` fails for that one
-name as a resolver would.
+name as a resolver would, in a fresh interpreter that ends before the SDK's retries do.
 """
 
 from __future__ import annotations
 
+import json
 import socket
 import ssl
 import time
@@ -16,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from fresh import clean_env, run_program
 
 from oci_openai_patch import CredentialsError, OciInstancePrincipalAuth, OciWorkloadIdentityAuth
 from oci_openai_patch.fetch_failures import FetchFailure, classify
@@ -58,18 +60,30 @@ def test_a_refused_connection_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "connection refused; nothing listens there; on an OCI instance leave OCI_METADATA_BASE_URL unset" in message
 
 
-def test_a_name_that_does_not_resolve_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_name_that_does_not_resolve_is_named() -> None:
+    # In a fresh interpreter: the SDK goes on retrying after our deadline, and only the
+    # end of the process stops it from ever asking a real resolver for the name.
     unresolvable = "metadata.oci-openai-patch.invalid"
+    code = f"""
+    import json, socket, time
     resolve = socket.getaddrinfo
 
-    def failing_resolver(host: object, *args: object, **kwargs: object) -> object:
-        if host == unresolvable:
+    def failing_resolver(host, *args, **kwargs):
+        if host == {unresolvable!r}:
             raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
-        return resolve(host, *args, **kwargs)  # type: ignore[arg-type]
+        return resolve(host, *args, **kwargs)
 
-    monkeypatch.setattr(socket, "getaddrinfo", failing_resolver)
-    monkeypatch.setenv("OCI_METADATA_BASE_URL", f"http://{unresolvable}/opc/v2")
-    message = _failure(lambda: OciInstancePrincipalAuth(timeout=1))
+    socket.getaddrinfo = failing_resolver
+    from oci_openai_patch import CredentialsError, OciInstancePrincipalAuth
+    started = time.monotonic()
+    try:
+        OciInstancePrincipalAuth(timeout=1)
+    except CredentialsError as error:
+        print(json.dumps([str(error), time.monotonic() - started]))
+    """
+    out = run_program(code, clean_env(OCI_METADATA_BASE_URL=f"http://{unresolvable}/opc/v2"))
+    message, elapsed = json.loads(out.strip().splitlines()[-1])
+    assert elapsed < 10 and "\n" not in message
     assert f"DNS lookup of {unresolvable} failed (Name or service not known)" in message
     assert "check the host name and this machine's DNS" in message
 
