@@ -13,7 +13,6 @@ reloads the credentials once, re-signs with a fresh date and retries once.
 from __future__ import annotations
 
 import functools
-import importlib
 import json
 import logging
 import os
@@ -40,6 +39,7 @@ from .credentials import (
 )
 from .errors import ConfigurationError
 from .hosts import HostPattern, HostPolicy
+from .http_auth_base import HttpxAuthBase
 from .logs import configure_logging
 from .oci_config import DEFAULT_CONFIG_FILE, DEFAULT_PROFILE
 from .proxies import proxy_for
@@ -59,21 +59,6 @@ logger = logging.getLogger("oci_openai_patch")
 _PLACEHOLDER_AUTHORIZATION = f"Bearer {PLACEHOLDER_API_KEY}"
 
 _KEPT_HEADERS = ("date", "content-type", "content-length", "x-content-sha256")
-
-
-def _auth_base_classes() -> tuple[type, ...]:
-    bases = []
-    for name in ("httpx", "httpx2"):
-        try:
-            bases.append(importlib.import_module(name).Auth)
-        except ImportError:
-            continue
-    if not bases:
-        raise ImportError("oci_openai_patch needs httpx or httpx2; run: pip install httpx")
-    return tuple(bases)
-
-
-_HttpxAuth: Any = type("_HttpxAuth", _auth_base_classes(), {"__module__": __name__})
 
 
 def _rewrite_model(request: Any, model_map: Mapping[str, str]) -> Any:
@@ -173,7 +158,7 @@ async def _sign_async(
     _apply(request, pending, await async_rsa_sign(pending.private_key, pending.data))
 
 
-class OciAuth(_HttpxAuth):  # type: ignore[misc]
+class OciAuth(HttpxAuthBase):  # type: ignore[misc]
     """Signs requests to OCI hosts with the keys of a :class:`CredentialsProvider`.
 
     ``hosts`` adds hosts to sign besides OCI's own service hosts (``host``,
