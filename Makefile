@@ -31,7 +31,7 @@ test-openai2:
 	$(TESTENV) ensure $(VENV2) --openai 2 --extras test,ecosystem,ecosystem-openai2
 	$(PY2) -m pytest -q -n $(WORKERS)
 
-## matrix: the other Python x openai pairs (3.13 + openai 3, 3.12 + openai 2, 3.10 + openai 1)
+## matrix: six more Python x openai pairs (3.10-3.13 with openai 3, 3.12 with 2, 3.10 and 3.13 with 1)
 matrix:
 	$(TESTENV) matrix -n $(WORKERS)
 
