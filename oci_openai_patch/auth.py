@@ -37,12 +37,13 @@ from .credentials import (
     resource_principal,
     workload_identity,
 )
-from .errors import ConfigurationError
+from .errors import ConfigurationError, OciOpenAIError
 from .hosts import HostPattern, HostPolicy
 from .http_auth_base import HttpxAuthBase
 from .logs import configure_logging
 from .oci_config import DEFAULT_CONFIG_FILE, DEFAULT_PROFILE
 from .proxies import proxy_for
+from .request_errors import for_openai
 from .request_headers import OCI_ONLY_HEADERS, PLACEHOLDER_API_KEY
 from .signing import (
     BASIC_HEADERS,
@@ -260,6 +261,12 @@ class OciAuth(HttpxAuthBase):  # type: ignore[misc]
             else:
                 yield request
             return
+        try:
+            yield from self._signed_sync_flow(request)
+        except OciOpenAIError as error:
+            raise for_openai(error) from error.__cause__
+
+    def _signed_sync_flow(self, request: Any) -> Generator[Any, Any, None]:
         self._refuse_if_proxied(request)
         request.read()
         request = _rewrite_model(request, self.model_map)
@@ -291,13 +298,22 @@ class OciAuth(HttpxAuthBase):  # type: ignore[misc]
                 yield request
                 return
             flow = delegate.async_auth_flow(request)
+        else:
+            flow = self._signed_async_flow(request)
+        # An async generator cannot ``yield from``: relay the chosen flow by hand.
+        try:
             next_request = await flow.__anext__()
             while True:
                 response = yield next_request
-                try:
-                    next_request = await flow.asend(response)
-                except StopAsyncIteration:
-                    return
+                next_request = await flow.asend(response)
+        except StopAsyncIteration:
+            return
+        except OciOpenAIError as error:
+            raise for_openai(error) from error.__cause__
+        finally:
+            await flow.aclose()
+
+    async def _signed_async_flow(self, request: Any) -> AsyncGenerator[Any, Any]:
         self._refuse_if_proxied(request)
         await request.aread()
         request = _rewrite_model(request, self.model_map)
