@@ -15,6 +15,7 @@ not the transport's already; openai 1.x wraps everything (ours is then ``__cause
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 from .errors import OciOpenAIError
 
@@ -30,7 +31,13 @@ def for_openai(error: OciOpenAIError) -> OciOpenAIError:
     kind = type(error)
     visible = _openai_visible.get(kind)
     if visible is None:
-        visible = type(kind.__name__, (kind, openai_error), {"__module__": kind.__module__})
+
+        def reduce_to_own_class(self: OciOpenAIError) -> tuple[type[OciOpenAIError], tuple[Any, ...]]:
+            # Pickled (by a process pool, say) as the plain class of ours it stands for.
+            return kind, self.args
+
+        namespace = {"__module__": kind.__module__, "__reduce__": reduce_to_own_class}
+        visible = type(kind.__name__, (kind, openai_error), namespace)
         visible.__qualname__ = kind.__qualname__
         _openai_visible[kind] = visible
     return visible(*error.args).with_traceback(error.__traceback__)

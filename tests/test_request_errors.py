@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.metadata
+import pickle
 from typing import Any
 
 import openai
@@ -74,6 +75,7 @@ def test_a_token_that_cannot_be_fetched_is_raised_as_itself_once(oci_endpoint: O
         assert source.fetches == 1  # not retried
         assert isinstance(error, openai.OpenAIError)
         assert type(error).__name__ == "CredentialsError"
+        assert type(pickle.loads(pickle.dumps(error))) is CredentialsError
     else:
         assert source.fetches == 3  # openai 1.x retries every exception
 
