@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import importlib.metadata
 import socket
 import sys
 import threading
@@ -42,6 +43,8 @@ from oci_openai_patch.testing import (
     make_session_profile,
 )
 from oci_openai_patch.testing.loop import blocking_calls_on_loop, longest_stall
+
+OPENAI_MAJOR = int(importlib.metadata.version("openai").split(".")[0])
 
 CHAT = {"model": "m", "messages": [{"role": "user", "content": "hi"}]}
 
@@ -306,16 +309,69 @@ def test_async_refresh_runs_off_the_event_loop(  # type: ignore[no-untyped-def]
 
     blocking, stall = asyncio.run(main())
     print(f"longest event-loop stall during a 500 ms federation: {stall * 1000:.1f} ms")
-    # Structural: the token was fetched in a worker (the first load, at construction, is
-    # the caller's), and the loop's thread opened no file, made no blocking connect,
-    # look-up or sleep while the refresh ran (a token-file read on the loop would).
-    assert loads_on_loop_thread == [True, False]
+    # Structural: every token was fetched in a worker, the first one too (a principal
+    # built inside a coroutine leaves it to the first request), and the loop's thread
+    # opened no file, made no blocking connect, look-up or sleep while the refresh ran
+    # (a token-file read on the loop would).
+    assert loads_on_loop_thread == [False, False]
     assert blocking == []
     assert oci_instance_identity.token_requests == 2  # one refresh for all ten tasks
     assert oci_endpoint.verified_count == 11
     # And nothing held the loop from the side (a GIL-holding key check in the worker):
     # a tenth of the federation; the 20 ms target is measured in benchmarks/.
     assert stall < federation_delay / 10, f"event loop stalled {stall * 1000:.0f} ms"
+
+
+def test_a_principal_built_inside_a_coroutine_fetches_its_first_token_off_the_loop(  # type: ignore[no-untyped-def]
+    oci_endpoint, oci_instance_identity, compartment_id
+) -> None:
+    oci_instance_identity.delay = 0.3
+
+    async def main() -> tuple[list[str], int, list[str]]:
+        built: list[OciInstancePrincipalAuth] = []
+
+        async def build() -> None:
+            built.append(OciInstancePrincipalAuth(hosts=[oci_endpoint.host]))
+
+        while_building = await blocking_calls_on_loop(build())
+        fetched_while_building = oci_instance_identity.token_requests
+        client = AsyncOciOpenAI(auth=built[0], base_url=oci_endpoint.base_url, compartment_id=compartment_id)
+        during_first_request = await blocking_calls_on_loop(client.models.list())
+        await client.close()
+        return while_building, fetched_while_building, during_first_request
+
+    while_building, fetched_while_building, during_first_request = asyncio.run(main())
+    assert while_building == [] and fetched_while_building == 0
+    assert during_first_request == []
+    assert oci_instance_identity.token_requests == 1 and oci_endpoint.verified_count == 1
+
+
+def test_built_outside_a_loop_a_principal_fetches_where_it_is_built(oci_instance_identity) -> None:  # type: ignore[no-untyped-def]
+    OciInstancePrincipalAuth()
+    assert oci_instance_identity.token_requests == 1  # so a principal that cannot get one fails there
+
+
+def test_a_first_token_that_cannot_be_fetched_inside_a_coroutine_fails_the_first_request(  # type: ignore[no-untyped-def]
+    oci_endpoint, compartment_id, monkeypatch
+) -> None:
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    monkeypatch.setenv("OCI_METADATA_BASE_URL", f"http://127.0.0.1:{port}/opc/v2")
+
+    async def main() -> None:
+        auth = OciInstancePrincipalAuth(hosts=[oci_endpoint.host], timeout=2)
+        client = AsyncOciOpenAI(auth=auth, base_url=oci_endpoint.base_url, compartment_id=compartment_id)
+        try:
+            await client.models.list()
+        finally:
+            await client.close()
+
+    with pytest.raises(Exception) as raised:
+        asyncio.run(main())
+    error = raised.value.__cause__ if OPENAI_MAJOR == 1 else raised.value  # openai 1.x wraps it
+    assert isinstance(error, CredentialsError)
+    assert "connection refused" in str(error) and oci_endpoint.requests == []
 
 
 # -- fork ------------------------------------------------------------------------------

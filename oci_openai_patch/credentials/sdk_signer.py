@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..errors import ConfigurationError, CredentialsError
+from ..event_loops import running_in_event_loop
 from ..fetch_failures import FetchLog, hint_for
 from ..fetch_failures import safe_line as _safe_line
 from ..key_cache import install_for_oci_sdk
@@ -53,10 +54,19 @@ class SdkSignerCredentials(CredentialsProvider):
         self._factory = factory
         self._source = source or (lambda: f"the {kind} token service")
         self._signer: Any = None
-        self._key = self._load(force=False)
+        # The first token is fetched here, so a principal that cannot get one fails where
+        # it is built. Not on an event loop's thread: importing the SDK's signers and a
+        # federation would stop the loop (369-548 ms with local fakes, up to the timeout
+        # when the endpoint is silent); the first request fetches it in a worker thread.
+        if not running_in_event_loop():
+            self._key = self._load(force=False)
 
     def region(self) -> tuple[str, str] | None:
-        """The region the SDK signer found (instance metadata, the platform's variables)."""
+        """The region the SDK signer found (instance metadata, the platform's variables);
+        fetches the first token if that has not happened yet (a client given no endpoint
+        needs the region where it is built, on an event loop too)."""
+        if self._signer is None:
+            self.get()
         region = getattr(self._signer, "region", None)
         return (str(region), f"the {self.kind} signer ({self._source()})") if region else None
 
