@@ -43,9 +43,10 @@ MESSAGES = [{"role": "user", "content": "hello"}]
 OPENAI2_PYTHON = Path(__file__).resolve().parents[1] / ".venv-openai2" / "bin" / "python"
 
 
-async def _throughput(client: Any) -> tuple[float, float, float]:
-    """Requests per second of wall time, of the loop thread's CPU, of the process's CPU."""
-    limit = asyncio.Semaphore(IN_FLIGHT)
+async def throughput(client: Any, in_flight: int = IN_FLIGHT) -> tuple[float, float, float]:
+    """Requests per second of wall time, of the loop thread's CPU, of the process's CPU,
+    for :data:`REQUESTS` chat completions with at most ``in_flight`` at a time."""
+    limit = asyncio.Semaphore(in_flight)
 
     async def one() -> None:
         async with limit:
@@ -60,15 +61,16 @@ async def _throughput(client: Any) -> tuple[float, float, float]:
     )
 
 
-def _child_throughput(endpoint: dict[str, Any], one_cpu: bool) -> dict[str, tuple[float, float, float]]:
-    """In a child process: the best round of each client kind."""
+def _child_throughput(endpoint: dict[str, Any], one_cpu: bool) -> dict[str, Any]:
+    """In a child process: the best round of each client kind (``best``), and the CPU of
+    one RSA signature on that CPU set (``rsa_seconds``)."""
     if one_cpu:
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     import openai
 
     from oci_openai_patch import AsyncOciOpenAI, OciUserPrincipalAuth, async_signing
 
-    async def rounds() -> dict[str, tuple[float, float, float]]:
+    async def rounds() -> dict[str, Any]:
         auth = OciUserPrincipalAuth(config_file=endpoint["api_key_config"], hosts=[endpoint["host"]])
         clients = {
             "signed": AsyncOciOpenAI(auth=auth, base_url=endpoint["base_url"], max_retries=0),
@@ -83,13 +85,12 @@ def _child_throughput(endpoint: dict[str, Any], one_cpu: bool) -> dict[str, tupl
         for _ in range(ROUNDS):
             for name, client in clients.items():
                 async_signing.force_off_loop = modes[name]
-                figures = await _throughput(client)
+                figures = await throughput(client)
                 best[name] = tuple(max(a, b) for a, b in zip(best[name], figures, strict=True))  # type: ignore[assignment]
         async_signing.force_off_loop = None
         for client in clients.values():
             await client.close()
-        best["rsa seconds"] = (rsa_cpu_seconds(auth.credentials.get().private_key), 0.0, 0.0)
-        return best
+        return {"best": best, "rsa_seconds": rsa_cpu_seconds(auth.credentials.get().private_key)}
 
     return asyncio.run(rounds())
 
@@ -156,7 +157,8 @@ def run() -> list[Result]:
     results = []
     for one_cpu in (False, True):
         with endpoint_process() as endpoint:
-            best = _in_child(sys.executable, "one-cpu" if one_cpu else "all-cpus", endpoint)
+            child = _in_child(sys.executable, "one-cpu" if one_cpu else "all-cpus", endpoint)
+        best, rsa = child["best"], child["rsa_seconds"]
         counts = endpoint["counts"]
         all_verified = counts.get("refused") == 0 and counts.get("verified") == ROUNDS * REQUESTS * (
             2 if one_cpu else 1
@@ -166,7 +168,7 @@ def run() -> list[Result]:
         signed, unsigned = best["signed"], best["unsigned"]
         wall = signed[0] / unsigned[0]
         # On one CPU the loop's thread does everything: the RSA operation alone bounds it.
-        unsigned_cpu, rsa = 1 / unsigned[2], best["rsa seconds"][0]
+        unsigned_cpu = 1 / unsigned[2]
         ceiling = f"; the signature alone allows {unsigned_cpu / (unsigned_cpu + rsa):.3f}x" if one_cpu else ""
         results.append(
             Result(

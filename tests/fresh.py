@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import inspect
 import os
+import socket
 import subprocess
 import sys
 import textwrap
@@ -47,6 +48,13 @@ def _oci_openai_patch_test_guard(event, args):
 _sys.addaudithook(_oci_openai_patch_test_guard)
 """
 )
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on (bound, then released)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def clean_env(**extra: str) -> dict[str, str]:

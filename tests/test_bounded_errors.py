@@ -18,7 +18,7 @@ from pathlib import Path
 
 import oci.auth.signers  # noqa: F401 - imported before any deadline: the 1 s ones below time the fetch
 import pytest
-from fresh import clean_env, run_program
+from fresh import clean_env, closed_port, run_program
 
 from oci_openai_patch import CredentialsError, OciInstancePrincipalAuth, OciWorkloadIdentityAuth
 from oci_openai_patch.fetch_failures import FetchFailure, classify
@@ -35,12 +35,6 @@ def _failure(build: Callable[[], object]) -> str:
     return message
 
 
-def _closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def test_a_certificate_that_does_not_verify_is_named_with_its_reason(
     oci_proxymux: FakeProxymux, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -54,7 +48,7 @@ def test_a_certificate_that_does_not_verify_is_named_with_its_reason(
 
 
 def test_a_refused_connection_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
-    metadata = f"http://127.0.0.1:{_closed_port()}/opc/v2"
+    metadata = f"http://127.0.0.1:{closed_port()}/opc/v2"
     monkeypatch.setenv("OCI_METADATA_BASE_URL", metadata)
     message = _failure(lambda: OciInstancePrincipalAuth(timeout=1))
     assert f"the last attempt failed: {metadata}/" in message

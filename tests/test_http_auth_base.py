@@ -4,16 +4,15 @@ still works in an ``httpx.Client`` (fresh interpreters: the point is what is imp
 
 from __future__ import annotations
 
-import importlib.metadata
 import importlib.util
 
 import pytest
 from fresh import clean_env, run_program
+from openai_versions import OPENAI_MAJOR
 
 from oci_openai_patch.testing import ApiKeyProfile, OciTestEndpoint
 
 HTTPX2_INSTALLED = importlib.util.find_spec("httpx2") is not None
-OPENAI_ON_HTTPX2 = int(importlib.metadata.version("openai").split(".")[0]) >= 3
 
 
 def test_an_auth_built_before_its_library_is_imported_signs_in_that_library(
@@ -42,7 +41,7 @@ def test_an_auth_built_before_its_library_is_imported_signs_in_that_library(
     assert all(request.verified and request.key_id == oci_api_key_profile.key_id for request in signed)
 
 
-@pytest.mark.skipif(not OPENAI_ON_HTTPX2, reason="openai before 3.x runs on httpx")
+@pytest.mark.skipif(OPENAI_MAJOR < 3, reason="openai before 3.x runs on httpx")
 def test_the_shim_on_httpx2_does_not_import_httpx(
     oci_endpoint: OciTestEndpoint, oci_api_key_profile: ApiKeyProfile
 ) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import importlib.metadata
 import socket
 import sys
 import threading
@@ -21,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fresh import clean_env, run_program
+from fresh import clean_env, closed_port, run_program
+from openai_versions import error_of_ours
 
 from oci_openai_patch import (
     AsyncOciOpenAI,
@@ -43,8 +43,6 @@ from oci_openai_patch.testing import (
     make_session_profile,
 )
 from oci_openai_patch.testing.loop import blocking_calls_on_loop, longest_stall
-
-OPENAI_MAJOR = int(importlib.metadata.version("openai").split(".")[0])
 
 CHAT = {"model": "m", "messages": [{"role": "user", "content": "hi"}]}
 
@@ -354,10 +352,7 @@ def test_built_outside_a_loop_a_principal_fetches_where_it_is_built(oci_instance
 def test_a_first_token_that_cannot_be_fetched_inside_a_coroutine_fails_the_first_request(  # type: ignore[no-untyped-def]
     oci_endpoint, compartment_id, monkeypatch
 ) -> None:
-    with socket.socket() as closed:
-        closed.bind(("127.0.0.1", 0))
-        port = closed.getsockname()[1]
-    monkeypatch.setenv("OCI_METADATA_BASE_URL", f"http://127.0.0.1:{port}/opc/v2")
+    monkeypatch.setenv("OCI_METADATA_BASE_URL", f"http://127.0.0.1:{closed_port()}/opc/v2")
 
     async def main() -> None:
         auth = OciInstancePrincipalAuth(hosts=[oci_endpoint.host], timeout=2)
@@ -369,7 +364,7 @@ def test_a_first_token_that_cannot_be_fetched_inside_a_coroutine_fails_the_first
 
     with pytest.raises(Exception) as raised:
         asyncio.run(main())
-    error = raised.value.__cause__ if OPENAI_MAJOR == 1 else raised.value  # openai 1.x wraps it
+    error = error_of_ours(raised.value)
     assert isinstance(error, CredentialsError)
     assert "connection refused" in str(error) and oci_endpoint.requests == []
 

@@ -5,18 +5,17 @@ the error is the ``__cause__``)."""
 from __future__ import annotations
 
 import asyncio
-import importlib.metadata
 import pickle
 from typing import Any
 
 import openai
 import pytest
+from openai_versions import OPENAI_MAJOR, error_of_ours
 
 from oci_openai_patch import AsyncOciOpenAI, ConfigurationError, CredentialsError, OciOpenAI, OciSessionAuth
 from oci_openai_patch.auth import OciAuth
 from oci_openai_patch.testing import OciTestEndpoint, SessionProfile
 
-OPENAI_MAJOR = int(importlib.metadata.version("openai").split(".")[0])
 REASON = "instance_principal: could not obtain an OCI security token from 127.0.0.1:9 (connection refused)"
 COMPARTMENT = "ocid1.compartment.oc1..aaaaaaaarequesterrors"
 
@@ -49,8 +48,7 @@ def _caught(error: BaseException) -> BaseException:
     if OPENAI_MAJOR == 1:
         assert isinstance(error, openai.APIConnectionError)
         assert error.__cause__ is not None
-        return error.__cause__
-    return error
+    return error_of_ours(error)
 
 
 @pytest.mark.parametrize("mode", ["sync", "async"])

@@ -3,10 +3,10 @@
 Usage: ``.venv/bin/python tools/one_cpu_probe.py [IN_FLIGHT ...]`` (default: 100 10).
 
 A child process pinned to one CPU (as ``taskset -c 0`` does) makes 1,000 async chat
-completions per client against the local endpoint (in its own process), best of four
-alternating rounds, and prints requests per second of wall clock and of the process's
-CPU. Besides the signed client (inline and with the worker forced), the unsigned
-client runs plain and with a request hook that does, per request:
+completions per client (``benchmarks/async_load.py``'s ``throughput``) against the local
+endpoint (in its own process), best of four alternating rounds, and prints requests per
+second of wall clock and of the process's CPU. Besides the signed client (inline and
+with the worker forced), the unsigned client runs plain and with a request hook that does, per request:
 
 - ``rsa inline``: one RSA-2048 signature on the loop (what inline signing adds);
 - ``rsa in worker``: the same signature in a worker thread, one at a time;
@@ -31,15 +31,14 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
-REQUESTS = 1000
 ROUNDS = 4
-MESSAGES: Any = [{"role": "user", "content": "hello"}]
 
 
 def _child(endpoint: dict[str, Any], in_flight: int) -> None:
     os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     import anyio.to_thread
     import openai
+    from async_load import throughput
     from cryptography.hazmat.primitives.asymmetric import rsa
 
     from oci_openai_patch import AsyncOciOpenAI, OciUserPrincipalAuth, async_signing
@@ -68,17 +67,6 @@ def _child(endpoint: dict[str, Any], in_flight: int) -> None:
             api_key="sk-unsigned", base_url=endpoint["base_url"], max_retries=0, http_client=http_client
         )
 
-    async def throughput(client: Any) -> tuple[float, float]:
-        limit = asyncio.Semaphore(in_flight)
-
-        async def one() -> None:
-            async with limit:
-                await client.chat.completions.create(model="m", messages=MESSAGES)
-
-        started, cpu_started = time.perf_counter(), time.process_time()
-        await asyncio.gather(*(one() for _ in range(REQUESTS)))
-        return REQUESTS / (time.perf_counter() - started), REQUESTS / (time.process_time() - cpu_started)
-
     async def rounds() -> None:
         auth = OciUserPrincipalAuth(config_file=endpoint["api_key_config"], hosts=[endpoint["host"]])
         clients: dict[str, tuple[Any, bool | None]] = {
@@ -93,7 +81,8 @@ def _child(endpoint: dict[str, Any], in_flight: int) -> None:
         for _ in range(ROUNDS):
             for name, (client, off_loop) in clients.items():
                 async_signing.force_off_loop = off_loop
-                figures = await throughput(client)
+                wall, _, cpu = await throughput(client, in_flight)
+                figures = (wall, cpu)
                 best[name] = (max(best[name][0], figures[0]), max(best[name][1], figures[1]))
         for name, (wall, cpu) in best.items():
             print(f"{in_flight:>4} in flight  {name:28s} {wall:6.0f} req/s  {cpu:6.0f} req per CPU-s")

@@ -56,8 +56,9 @@ class SdkSignerCredentials(CredentialsProvider):
         self._signer: Any = None
         # The first token is fetched here, so a principal that cannot get one fails where
         # it is built. Not on an event loop's thread: importing the SDK's signers and a
-        # federation would stop the loop (369-548 ms with local fakes, up to the timeout
-        # when the endpoint is silent); the first request fetches it in a worker thread.
+        # federation would stop the loop (409-488 ms with local fakes, up to the timeout
+        # when the endpoint is silent: tools/construction_stall.py); the first request
+        # fetches it in a worker thread.
         if not running_in_event_loop():
             self._key = self._load(force=False)
 
