@@ -29,6 +29,7 @@ _EXPORTS = {
     "CredentialsError": "errors",
     "OciOpenAIError": "errors",
     "region_base_url": "hosts",
+    "control_plane_base_url": "hosts",
     "is_oci_service_host": "hosts",
 }
 
@@ -46,6 +47,7 @@ __all__ = [
     "OciSessionAuth",
     "OciUserPrincipalAuth",
     "OciWorkloadIdentityAuth",
+    "control_plane_base_url",
     "is_oci_service_host",
     "region_base_url",
 ]
@@ -63,7 +65,7 @@ if TYPE_CHECKING:
     )
     from .clients import AsyncOciOpenAI, OciOpenAI
     from .errors import ConfigurationError, CredentialsError, OciOpenAIError
-    from .hosts import is_oci_service_host, region_base_url
+    from .hosts import control_plane_base_url, is_oci_service_host, region_base_url
 
 
 def __getattr__(name: str) -> object:

@@ -63,16 +63,20 @@ _KEPT_HEADERS = ("date", "content-type", "content-length", "x-content-sha256")
 
 
 def _rewrite_model(request: Any, model_map: Mapping[str, str]) -> Any:
-    """The request with its JSON ``model`` mapped (``OCI_OPENAI_MODEL_MAP``), or itself."""
+    """The request with its JSON ``model`` mapped (``OCI_OPENAI_MODEL_MAP``), or itself.
+
+    An OCID as the model (a dedicated AI cluster endpoint) names one resource: it is never mapped.
+    """
     if not model_map or "json" not in request.headers.get("content-type", ""):
         return request
     try:
         body = json.loads(request.content)
     except ValueError:
         return request
-    if not isinstance(body, dict) or body.get("model") not in model_map:
+    model = body.get("model") if isinstance(body, dict) else None
+    if not isinstance(model, str) or model not in model_map or model.startswith("ocid1."):
         return request
-    body["model"] = model_map[body["model"]]
+    body["model"] = model_map[model]
     headers = request.headers.copy()
     headers.pop("content-length", None)
     content = json.dumps(body, separators=(",", ":")).encode()

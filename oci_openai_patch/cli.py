@@ -46,7 +46,10 @@ print("async reply:", reply.choices[0].message.content)
 def _demo(_: argparse.Namespace) -> int:
     from .testing import OciTestEndpoint, make_api_key_profile
 
-    with tempfile.TemporaryDirectory(prefix="oci-openai-demo-") as directory, OciTestEndpoint() as endpoint:
+    with (
+        tempfile.TemporaryDirectory(prefix="oci-openai-demo-") as directory,
+        OciTestEndpoint(require_scope=True) as endpoint,
+    ):
         profile = make_api_key_profile(Path(directory), endpoint.verifier)
         program = Path(directory) / "app.py"
         program.write_text(DEMO_PROGRAM, encoding="utf-8")
@@ -54,7 +57,7 @@ def _demo(_: argparse.Namespace) -> int:
             "OCI_OPENAI_AUTH": "user_principal",
             "OCI_OPENAI_CONFIG_FILE": profile.config_file,
             "OCI_OPENAI_HOSTS": endpoint.host,
-            "OCI_OPENAI_COMPARTMENT_ID": "ocid1.compartment.oc1..demo",
+            "OCI_OPENAI_PROJECT_ID": "ocid1.generativeaiproject.oc1.us-chicago-1.demo",
             "OCI_OPENAI_MODEL_MAP": "gpt-4o=openai.gpt-oss-120b",
             "OPENAI_BASE_URL": endpoint.base_url,
         }
@@ -78,8 +81,9 @@ def _report(endpoint: OciTestEndpoint) -> int:
         model = (request.json() or {}).get("model") if request.body else None
         suffix = f", model {model}" if model else ""
         key_id = redact_key_id(request.key_id or "-")
-        print(f"endpoint: {request.method} {request.target}: {status}, keyId {key_id}{suffix}")
-    ok = bool(endpoint.requests) and all(r.verified for r in endpoint.requests)
+        findings = "".join(f"; FINDING: {finding}" for finding in request.findings)
+        print(f"endpoint: {request.method} {request.target}: {status}, keyId {key_id}{suffix}{findings}")
+    ok = bool(endpoint.requests) and all(r.verified and not r.findings for r in endpoint.requests)
     print("demo: every request was signed and verified" if ok else "demo: FAILED")
     return 0 if ok else 1
 

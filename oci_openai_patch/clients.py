@@ -13,6 +13,7 @@ import contextvars
 import logging
 import os
 import sys
+import warnings
 from typing import Any
 
 import openai
@@ -21,10 +22,10 @@ from .auth import OciAuth
 from .client_signing import ClientSigning, attach, signing_of
 from .credentials import principal_region
 from .errors import ConfigurationError
-from .hosts import API_PATHS, region_base_url, url_host_pattern
+from .hosts import API_PATHS, genai_plane, region_base_url, url_host_pattern
 from .proxies import refuse_proxied_base_url
-from .request_headers import PLACEHOLDER_API_KEY, client_headers, oci_headers
-from .settings import parse_ocid
+from .request_headers import PLACEHOLDER_API_KEY, client_headers, is_not_given, oci_headers
+from .settings import OPENAI_PROJECT_ID, parse_ocid, parse_project
 
 logger = logging.getLogger("oci_openai_patch")
 
@@ -43,6 +44,38 @@ def _http_library_of(thing: Any) -> Any:
         top = klass.__module__.partition(".")[0]
         if top in ("httpx", "httpx2"):
             return sys.modules[top]
+    return None
+
+
+#: The older (pre-GA) arguments already warned about in this process: each warns once.
+_WARNED: set[str] = set()
+
+
+def _deprecated(argument: str) -> None:
+    """One ``DeprecationWarning`` per process for an older data-plane argument, pointing at
+    the line that built the client (``OciOpenAI.__init__`` -> ``_resolve`` -> here)."""
+    if argument in _WARNED:
+        return
+    _WARNED.add(argument)
+    warnings.warn(
+        f"{argument}= is the older form on the OCI Generative AI data plane; pass project= "
+        "(a Generative AI Project OCID) instead",
+        DeprecationWarning,
+        stacklevel=4,
+    )
+
+
+def _project(given: Any, base_url: str) -> str | None:
+    """The project a data-plane client sends: ``project=``, else openai's ``OPENAI_PROJECT_ID``;
+    either must be a Generative AI Project OCID there (an OpenAI ``proj_...`` id is refused).
+    Other hosts (model deployments, private endpoints) get ``project=`` as the caller gave it."""
+    if genai_plane(base_url) is None:
+        return None
+    if given is not None and not is_not_given(given):
+        return parse_project(given, source="project=")
+    from_env = os.environ.get(OPENAI_PROJECT_ID, "").strip()
+    if from_env:
+        return parse_project(from_env, source=OPENAI_PROJECT_ID)
     return None
 
 
@@ -86,20 +119,31 @@ def _resolve(
             "or region= (such as us-chicago-1); the principal knows no region"
         )
     base_url = str(base_url)
+    plane = genai_plane(base_url)
     if compartment_id is not None:
         compartment_id = parse_ocid(compartment_id, source="compartment_id=", what="the compartment OCID")
     if conversation_store_id is not None:
         conversation_store_id = parse_ocid(
             conversation_store_id, source="conversation_store_id=", what="the conversation store OCID"
         )
+    project = _project(kwargs.get("project"), base_url)
+    if project is not None:
+        kwargs["project"] = project
     kwargs["default_headers"] = client_headers(
         base_url,
         kwargs.pop("default_headers", None),
         compartment_id,
         conversation_store_id,
-        missing_compartment="compartment_id= is required for OCI Generative AI endpoints; "
+        project=project,
+        missing_scope="OCI Generative AI needs a project: pass project= (a Generative AI Project OCID, "
+        "ocid1.generativeaiproject.oc1..) or set OPENAI_PROJECT_ID; the older form is compartment_id=",
+        missing_compartment="compartment_id= is required for the /20231130/actions/v1 API; "
         "pass the compartment OCID (ocid1.compartment.oc1..)",
     )
+    if plane == "data":
+        for argument, value in (("compartment_id", compartment_id), ("conversation_store_id", conversation_store_id)):
+            if value is not None:
+                _deprecated(argument)
     kwargs["base_url"] = base_url
     if kwargs.get("api_key") is None:
         kwargs["api_key"] = PLACEHOLDER_API_KEY
@@ -164,9 +208,13 @@ class OciOpenAI(openai.OpenAI):
     Give ``base_url`` (a Generative AI or model-deployment endpoint, or a private
     endpoint: the host of an explicit ``base_url`` is trusted by this client's auth),
     ``service_endpoint`` (the service URL, to which ``/openai/v1`` is added) or
-    ``region`` (its Generative AI endpoint; ``api="actions"`` for the
-    ``/20231130/actions/v1`` flavour); the first given wins, as in oci-openai.
-    ``compartment_id`` is required by Generative AI. ``auth`` is one of this package's
+    ``region`` (its Generative AI data plane; ``api="control"`` for its control plane,
+    where vector stores are managed, ``api="actions"`` for the ``/20231130/actions/v1``
+    flavour); the first given wins, as in oci-openai. The data plane needs ``project``
+    (openai's own argument: a Generative AI Project OCID, else ``OPENAI_PROJECT_ID``) or,
+    in the older form, ``compartment_id`` (which then warns once, as does
+    ``conversation_store_id``); the control plane sends ``compartment_id`` as
+    ``opc-compartment-id``. ``auth`` is one of this package's
     auths, or any httpx / httpx2 auth, which is then used as is on every request, or
     ``"auto"``: the principal the environment names or shows (:mod:`.auto_auth`);
     ``None`` takes the one ``OCI_OPENAI_AUTH`` or ``OCI_CLI_AUTH`` names.

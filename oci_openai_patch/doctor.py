@@ -1,9 +1,11 @@
 """``oci-openai-patch doctor``: what the environment resolves to, and whether it will work.
 
 Without ``--call`` it reads the configuration, loads the credentials and signs dry; a
-Generative AI URL without a compartment is reported as not usable, since every request
-would fail there. With ``--call`` it makes one real signed request (a models list, or a
-one-token chat with ``--model``) and reports what came back: the HTTP status with OCI's
+Generative AI data-plane URL with neither a project nor a compartment is reported as not
+usable, since every request would fail there; a control-plane URL is explained (vector
+stores; ``opc-compartment-id`` on create and list). With ``--call`` it makes one real
+signed request (a models list, a vector-store list on the control plane, or a one-token
+chat with ``--model``) and reports what came back: the HTTP status with OCI's
 error code, the clock skew against the server's ``Date`` (OCI refuses a signature more
 than 5 minutes off), or a TLS failure as such. Each line is printed as it is known, so a
 hang shows where it hangs. Nothing printed holds a secret.
@@ -29,7 +31,7 @@ def run(url_option: str | None, *, call: bool, model: str | None, out: Callable[
     """Print the diagnosis; 0 when the configuration is usable (and the call succeeded)."""
     from .auto_auth import choose
     from .credentials import principal_region
-    from .hosts import HostPolicy, is_genai_host, is_oci_service_host, region_base_url
+    from .hosts import HostPolicy, genai_plane, is_oci_service_host, region_base_url
     from .patch import auth_from_settings
     from .settings import OCI_OPENAI_AUTH, load_settings
     from .signing import sign_request
@@ -40,6 +42,8 @@ def run(url_option: str | None, *, call: bool, model: str | None, out: Callable[
     if settings.auth_kind in ("user_principal", "session"):
         out(f"config file: {settings.config_file}")
         out(f"profile: {settings.profile}")
+    project, project_source = _project(settings.project_id)
+    out(f"project: {project} ({project_source})" if project else "project: -")
     out(f"compartment: {settings.compartment_id or '-'}")
     out(f"extra hosts: {', '.join(p.host + (f':{p.port}' if p.port else '') for p in settings.hosts) or '-'}")
     auth = auth_from_settings(settings)
@@ -62,9 +66,7 @@ def run(url_option: str | None, *, call: bool, model: str | None, out: Callable[
             return 1
         kind = "an OCI service host" if is_oci_service_host(host) else "a host trusted through OCI_OPENAI_HOSTS"
         out(f"url: {without_userinfo(url)}: {kind}, requests will be signed")
-        if is_genai_host(host) and not settings.compartment_id:
-            out("compartment: MISSING: Generative AI refuses requests without one; set OCI_OPENAI_COMPARTMENT_ID")
-            usable = False
+        usable = _explain_plane(genai_plane(url), project, settings.compartment_id, out)
     key = auth.credentials.get()
     sign_request(
         method="GET",
@@ -81,20 +83,69 @@ def run(url_option: str | None, *, call: bool, model: str | None, out: Callable[
             raise ConfigurationError(
                 "doctor --call needs a URL: set OPENAI_BASE_URL or OCI_OPENAI_REGION, or pass --url"
             )
-        usable = _call(url, auth, settings.compartment_id, model, out) and usable
+        usable = _call(url, auth, project, settings.compartment_id, model, out) and usable
     out("doctor: usable" if usable else "doctor: NOT usable (see above)")
     return 0 if usable else 1
 
 
-def _call(url: str, auth: Any, compartment_id: str | None, model: str | None, out: Callable[[str], None]) -> bool:
+def _project(configured: str | None) -> tuple[str | None, str]:
+    """The project OCI-bound clients send, and where it comes from (an ``OPENAI_PROJECT_ID``
+    that is no Generative AI Project OCID fails here, as it would in every client)."""
+    from .settings import OCI_OPENAI_PROJECT_ID, OPENAI_PROJECT_ID, parse_project
+
+    if configured:
+        return configured, OCI_OPENAI_PROJECT_ID
+    from_openai = os.environ.get(OPENAI_PROJECT_ID, "").strip()
+    if from_openai:
+        return parse_project(from_openai, source=OPENAI_PROJECT_ID), OPENAI_PROJECT_ID
+    return None, "-"
+
+
+def _explain_plane(plane: str | None, project: str | None, compartment: str | None, out: Callable[[str], None]) -> bool:
+    """Say what the Generative AI plane of the URL needs and gets; False when it cannot work."""
+    if plane == "data":
+        if project:
+            out("plane: Generative AI data plane (responses, chat, conversations, files); scoped by the project")
+            return True
+        if compartment:
+            out(
+                "plane: Generative AI data plane; scoped by the compartment (the older form): "
+                "set OCI_OPENAI_PROJECT_ID to a Generative AI Project OCID"
+            )
+            return True
+        out(
+            "project: MISSING: the Generative AI data plane refuses requests without a project; "
+            "set OCI_OPENAI_PROJECT_ID (the older form: OCI_OPENAI_COMPARTMENT_ID)"
+        )
+        return False
+    if plane == "control":
+        sent = "sent as opc-compartment-id" if compartment else "NOT set: creating and listing vector stores will fail"
+        out(f"plane: Generative AI control plane (vector stores; IAM signing only); compartment {sent}")
+        return True
+    if plane == "actions":
+        if compartment:
+            out("plane: Generative AI /20231130/actions/v1; scoped by the compartment")
+            return True
+        out("compartment: MISSING: the /20231130/actions/v1 API needs one; set OCI_OPENAI_COMPARTMENT_ID")
+        return False
+    return True
+
+
+def _call(
+    url: str, auth: Any, project: str | None, compartment_id: str | None, model: str | None, out: Callable[[str], None]
+) -> bool:
     """One signed request to ``url``; print what came back; True on a 2xx."""
     import httpx
 
     from .fetch_failures import classify, oci_error
+    from .hosts import genai_plane
     from .request_headers import oci_headers
 
     base = url.rstrip("/")
-    headers = oci_headers(compartment_id, None)
+    plane = genai_plane(url)
+    headers = oci_headers(None if plane == "data" and project else compartment_id, None, plane=plane)
+    if project:
+        headers["OpenAI-Project"] = project
     started = time.time()
     try:
         with httpx.Client(auth=auth, headers=headers, timeout=30.0) as client:
@@ -103,7 +154,7 @@ def _call(url: str, auth: Any, compartment_id: str | None, model: str | None, ou
                 payload = {"model": model, "messages": [{"role": "user", "content": "ping"}], "max_tokens": 1}
                 response = client.post(target, json=payload)
             else:
-                target = f"{base}/models"
+                target = f"{base}/vector_stores?limit=1" if plane == "control" else f"{base}/models"
                 response = client.get(target)
     except httpx.TransportError as error:
         failure = classify(without_userinfo(target), error)

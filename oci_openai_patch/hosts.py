@@ -24,7 +24,17 @@ from .errors import ConfigurationError
 OPENAI_API_PATH = "/openai/v1"
 #: Path of the older "actions" flavour of the same API.
 ACTIONS_API_PATH = "/20231130/actions/v1"
-API_PATHS = {"openai": OPENAI_API_PATH, "actions": ACTIONS_API_PATH}
+#: Path of the control plane's OpenAI-compatible API (vector stores), on the host without
+#: ``inference.``: IAM-signed only, ``opc-compartment-id`` on create and list.
+CONTROL_API_PATH = "/20231130/openai/v1"
+API_PATHS = {"openai": OPENAI_API_PATH, "actions": ACTIONS_API_PATH, "control": CONTROL_API_PATH}
+#: The host's first labels for each ``api``: the data plane is ``inference.generativeai``,
+#: the control plane ``generativeai``.
+_API_HOST_PREFIXES = {
+    "openai": "inference.generativeai",
+    "actions": "inference.generativeai",
+    "control": "generativeai",
+}
 
 DEFAULT_PORTS = {"https": 443, "http": 80}
 _LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
@@ -92,7 +102,8 @@ def _literal_assignments(source: str) -> dict[str, object]:
 def _service_host_pattern() -> re.Pattern[str]:
     domains = sorted({d.lower() for d in realm_table().realms.values()}, key=len, reverse=True)
     domain = "(?:" + "|".join(re.escape(d) for d in domains) + ")"
-    genai = rf"(?:inference\.)?generativeai\.{_REGION}\.(?:ds\.)?oci\.{domain}"
+    # ``ppe.``: Oracle's pre-production hosts of both planes, which its own examples call.
+    genai = rf"(?:ppe\.)?(?:inference\.)?generativeai\.{_REGION}\.(?:ds\.)?oci\.{domain}"
     data_science = rf"md\.datascience\.{_REGION}\.oci\.{domain}"
     model_deployment = rf"modeldeployment\.{_REGION}\.oci\.customer-oci\.com"
     return re.compile(rf"(?:{genai}|{data_science}|{model_deployment})", re.ASCII)
@@ -111,8 +122,28 @@ def is_oci_service_host(host: str) -> bool:
 
 
 def is_genai_host(host: str) -> bool:
-    """True for a Generative AI host: those require the compartment headers."""
+    """True for a Generative AI host (either plane): those require a project or a compartment."""
     return is_oci_service_host(host) and "generativeai." in _normalise_host(host)
+
+
+def genai_plane(url: str) -> str | None:
+    """Which part of OCI Generative AI a base URL reaches, or None for any other host.
+
+    ``"control"``: the control plane (``generativeai.<region>...``, or a
+    ``/20231130/openai`` path), where vector stores are managed; ``"actions"``: the
+    ``/20231130/actions/v1`` pass-through, which needs the compartment; ``"data"``: the
+    inference plane (``/openai/v1``), which needs a project or a compartment.
+    """
+    parts = urlsplit(str(url))
+    host = _normalise_host(parts.hostname or "")
+    if not is_genai_host(host):
+        return None
+    path = parts.path.lower()
+    if path.startswith(ACTIONS_API_PATH.rsplit("/", 1)[0]):
+        return "actions"
+    if path.startswith(CONTROL_API_PATH.rsplit("/", 1)[0]) or not host.removeprefix("ppe.").startswith("inference."):
+        return "control"
+    return "data"
 
 
 def is_loopback_host(host: str) -> bool:
@@ -243,7 +274,9 @@ class HostPolicy:
 def region_base_url(region: str, api: str = "openai") -> str:
     """The Generative AI OpenAI-compatible base URL of a region, in its realm's domain.
 
-    ``api`` is ``"openai"`` (``/openai/v1``) or ``"actions"`` (``/20231130/actions/v1``).
+    ``api`` is ``"openai"`` (the data plane, ``/openai/v1``), ``"control"`` (the control
+    plane, ``generativeai.<region>.../20231130/openai/v1``: vector stores) or
+    ``"actions"`` (``/20231130/actions/v1``).
     """
     table = realm_table()
     name = region.strip().lower()
@@ -256,4 +289,9 @@ def region_base_url(region: str, api: str = "openai") -> str:
         )
     if api not in API_PATHS:
         raise ConfigurationError(f"api {api!r} is not one of {', '.join(sorted(API_PATHS))}")
-    return f"https://inference.generativeai.{name}.oci.{table.realms[realm]}{API_PATHS[api]}"
+    return f"https://{_API_HOST_PREFIXES[api]}.{name}.oci.{table.realms[realm]}{API_PATHS[api]}"
+
+
+def control_plane_base_url(region: str) -> str:
+    """The Generative AI control plane's base URL of a region (vector stores), in its realm."""
+    return region_base_url(region, "control")

@@ -34,7 +34,7 @@ from .errors import ConfigurationError
 from .hosts import HostPolicy, parse_host_list
 from .logs import configure_logging
 from .proxies import refuse_proxied_base_url
-from .request_headers import PLACEHOLDER_API_KEY, client_headers
+from .request_headers import PLACEHOLDER_API_KEY, client_headers, is_not_given
 from .settings import Settings, load_settings
 
 logger = logging.getLogger("oci_openai_patch")
@@ -50,6 +50,7 @@ class _PatchState:
     policy: HostPolicy
     compartment_id: str | None = None
     conversation_store_id: str | None = None
+    project_id: str | None = None
     region_base_url: str | None = None
     model_map: dict[str, str] = field(default_factory=dict)
     error: ConfigurationError | None = None
@@ -175,7 +176,7 @@ def _skip_reason(instance: Any, kwargs: Mapping[str, Any]) -> str | None:
 
 def _resolve_base_url(state: _PatchState, kwargs: dict[str, Any]) -> str | None:
     base_url = kwargs.get("base_url")
-    if base_url is not None and not _is_not_given(base_url):
+    if base_url is not None and not is_not_given(base_url):
         return str(base_url)
     from_env = os.environ.get("OPENAI_BASE_URL")
     if from_env:
@@ -189,21 +190,69 @@ def _resolve_base_url(state: _PatchState, kwargs: dict[str, Any]) -> str | None:
     return from_principal
 
 
-def _is_not_given(value: Any) -> bool:
-    return type(value).__name__ in ("NotGiven", "Omit")
+def _project_for(state: _PatchState, kwargs: dict[str, Any]) -> str | None:
+    """The project an OCI Generative AI client sends: the caller's ``project=`` if it is a
+    Generative AI Project OCID, else ``OCI_OPENAI_PROJECT_ID``, else openai's
+    ``OPENAI_PROJECT_ID``; a value of another kind (an OpenAI ``proj_...``) is an error
+    unless ``OCI_OPENAI_PROJECT_ID`` replaces it."""
+    from .settings import OCI_OPENAI_PROJECT_ID, OPENAI_PROJECT_ID, PROJECT_OCID_PREFIX, parse_project
+
+    given = kwargs.get("project")
+    if given is not None and not is_not_given(given):
+        if (isinstance(given, str) and given.strip().startswith(PROJECT_OCID_PREFIX)) or state.project_id is None:
+            return parse_project(given, source="project=")
+        logger.info("project= is not a Generative AI Project OCID; %s is sent to OCI instead", OCI_OPENAI_PROJECT_ID)
+        return state.project_id
+    if state.project_id is not None:
+        return state.project_id
+    from_env = os.environ.get(OPENAI_PROJECT_ID, "").strip()
+    return parse_project(from_env, source=OPENAI_PROJECT_ID) if from_env else None
+
+
+#: The older settings already logged as such in this process (each is logged once).
+_LOGGED_OLDER_FORMS: set[str] = set()
 
 
 def _prepare_kwargs(state: _PatchState, base_url: str, kwargs: dict[str, Any]) -> None:
+    from .hosts import genai_plane, is_oci_service_host
+
     if kwargs.get("api_key") is None and not os.environ.get("OPENAI_API_KEY"):
         kwargs["api_key"] = PLACEHOLDER_API_KEY
+    plane = genai_plane(base_url)
+    if plane is not None:
+        project = _project_for(state, kwargs)
+    elif is_not_given(kwargs.get("project")) or kwargs.get("project") is None:
+        # A private endpoint or a local one, trusted through OCI_OPENAI_HOSTS, gets the
+        # project like the data plane (a model deployment's own host does not).
+        host = urlsplit(base_url).hostname or ""
+        project = None if is_oci_service_host(host) else state.project_id
+    else:
+        project = None
+    if project is not None:
+        kwargs["project"] = project
+    # With a project, the data plane is scoped by it: the compartment is the control plane's.
+    compartment = None if plane == "data" and project is not None else state.compartment_id
     headers = client_headers(
         base_url,
         kwargs.get("default_headers"),
-        state.compartment_id,
+        compartment,
         state.conversation_store_id,
-        missing_compartment="OCI_OPENAI_COMPARTMENT_ID is not set; OCI Generative AI needs the compartment OCID "
-        "(ocid1.compartment.oc1..): export OCI_OPENAI_COMPARTMENT_ID=<compartment OCID>",
+        project=project,
+        missing_scope="OCI_OPENAI_PROJECT_ID is not set; the OCI Generative AI data plane needs a Generative AI "
+        "Project OCID: export OCI_OPENAI_PROJECT_ID=ocid1.generativeaiproject.oc1.<region>.<id> "
+        "(the older form: OCI_OPENAI_COMPARTMENT_ID)",
+        missing_compartment="OCI_OPENAI_COMPARTMENT_ID is not set; the /20231130/actions/v1 API needs the compartment "
+        "OCID (ocid1.compartment.oc1..): export OCI_OPENAI_COMPARTMENT_ID=<compartment OCID>",
     )
+    if plane == "data":
+        for name, value in (("compartment", compartment), ("conversation store", state.conversation_store_id)):
+            if value is not None and name not in _LOGGED_OLDER_FORMS:
+                _LOGGED_OLDER_FORMS.add(name)
+                logger.info(
+                    "oci_openai_patch: the %s scopes the Generative AI data plane in the older form; "
+                    "set OCI_OPENAI_PROJECT_ID to a Generative AI Project OCID",
+                    name,
+                )
     if headers:
         kwargs["default_headers"] = headers
 
@@ -314,6 +363,7 @@ def patch(
     compartment_id: str | None = None,
     *,
     conversation_store_id: str | None = None,
+    project_id: str | None = None,
     hosts: Iterable[str] | None = None,
     region: str | None = None,
     model_map: Mapping[str, str] | None = None,
@@ -331,7 +381,7 @@ def patch(
 
     try:
         configure_logging()
-        _state = _build_state(auth, compartment_id, conversation_store_id, hosts, region, model_map)
+        _state = _build_state(auth, compartment_id, conversation_store_id, project_id, hosts, region, model_map)
     except ConfigurationError as error:
         if not _defer_errors:
             raise
@@ -359,6 +409,7 @@ def _build_state(
     auth: Any,
     compartment_id: str | None,
     conversation_store_id: str | None,
+    project_id: str | None,
     hosts: Iterable[str] | None,
     region: str | None,
     model_map: Mapping[str, str] | None,
@@ -372,7 +423,7 @@ def _build_state(
         return auth if auth is not None else auth_from_settings(settings)  # type: ignore[arg-type]
 
     from .hosts import region_base_url
-    from .settings import parse_compartment
+    from .settings import parse_compartment, parse_project
 
     chosen_region = region or (settings.region if settings else None)
     compartment = compartment_id or (settings.compartment_id if settings else None)
@@ -381,6 +432,9 @@ def _build_state(
         policy=policy,
         compartment_id=parse_compartment(compartment, source="compartment_id") if compartment else None,
         conversation_store_id=conversation_store_id or (settings.conversation_store_id if settings else None),
+        project_id=parse_project(project_id, source="project_id")
+        if project_id
+        else (settings.project_id if settings else None),
         region_base_url=region_base_url(chosen_region) if chosen_region else None,
         model_map=dict(model_map) if model_map is not None else (settings.model_map if settings else {}),
     )

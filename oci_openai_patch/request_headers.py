@@ -1,31 +1,50 @@
 """The OCI request headers a client sends, shared by the explicit clients and the patch.
 
-Kept apart from both so that the rule "Generative AI needs a compartment" lives once, and
+Kept apart from both so that the rule "Generative AI needs a project or a compartment" lives once, and
 so the patch can use it without importing the clients module.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from urllib.parse import urlsplit
 
 from .errors import ConfigurationError
-from .hosts import is_genai_host
+from .hosts import genai_plane
 
 #: Sent instead of an OpenAI key, which openai requires; the auth removes it before signing.
 PLACEHOLDER_API_KEY = "oci-iam-request-signing"
 COMPARTMENT_HEADERS = ("CompartmentId", "opc-compartment-id")
 CONVERSATION_STORE_HEADER = "opc-conversation-store-id"
+#: openai's own project header: OCI Generative AI takes a Generative AI Project OCID in it.
+PROJECT_HEADER = "openai-project"
 #: Headers only an OCI host may see: removed from every request the auth does not sign.
 OCI_ONLY_HEADERS = ("compartmentid", "opc-compartment-id", CONVERSATION_STORE_HEADER, "opc-obo-token")
 
 
-def oci_headers(compartment_id: str | None, conversation_store_id: str | None) -> dict[str, str]:
-    """The OCI request headers for a compartment and a conversation store."""
-    headers = dict.fromkeys(COMPARTMENT_HEADERS, compartment_id) if compartment_id else {}
+def is_not_given(value: object) -> bool:
+    """openai's "argument not given" sentinels (``NOT_GIVEN``, and ``omit`` from 2.x on)."""
+    return type(value).__name__ in ("NotGiven", "Omit")
+
+
+def oci_headers(
+    compartment_id: str | None, conversation_store_id: str | None, *, plane: str | None = None
+) -> dict[str, str]:
+    """The OCI request headers for a compartment and a conversation store.
+
+    The control plane takes the compartment as ``opc-compartment-id`` alone; everything
+    else gets both of its names, as oci-openai sends them.
+    """
+    names = ("opc-compartment-id",) if plane == "control" else COMPARTMENT_HEADERS
+    headers = dict.fromkeys(names, compartment_id) if compartment_id else {}
     if conversation_store_id:
         headers[CONVERSATION_STORE_HEADER] = conversation_store_id
     return headers
+
+
+def has_scope(headers: Mapping[str, str], project: str | None) -> tuple[bool, bool]:
+    """Whether a client's headers (or openai's ``project``) carry a project, and a compartment."""
+    names = {name.lower() for name in headers}
+    return bool(project) or PROJECT_HEADER in names, bool(names & {n.lower() for n in COMPARTMENT_HEADERS})
 
 
 def client_headers(
@@ -34,12 +53,23 @@ def client_headers(
     compartment_id: str | None,
     conversation_store_id: str | None,
     *,
+    project: str | None = None,
+    missing_scope: str,
     missing_compartment: str,
 ) -> dict[str, str]:
-    """``given`` headers plus the OCI ones (``given`` wins); a Generative AI URL without a
-    compartment header raises ``ConfigurationError(missing_compartment)``."""
-    headers = {**oci_headers(compartment_id, conversation_store_id), **dict(given or {})}
-    wanted = {name.lower() for name in COMPARTMENT_HEADERS}
-    if is_genai_host(urlsplit(base_url).hostname or "") and not any(n.lower() in wanted for n in headers):
+    """``given`` headers plus the OCI ones (``given`` wins).
+
+    The Generative AI data plane needs a project (openai's ``project``, sent as
+    ``OpenAI-Project``) or, in the older form, a compartment: without either this raises
+    ``ConfigurationError(missing_scope)``. The ``/20231130/actions/v1`` pass-through needs
+    the compartment (``missing_compartment``). The control plane needs neither to be
+    built: only its create and list calls take ``opc-compartment-id``.
+    """
+    plane = genai_plane(base_url)
+    headers = {**oci_headers(compartment_id, conversation_store_id, plane=plane), **dict(given or {})}
+    has_project, has_compartment = has_scope(headers, project)
+    if plane == "data" and not (has_project or has_compartment):
+        raise ConfigurationError(missing_scope)
+    if plane == "actions" and not has_compartment:
         raise ConfigurationError(missing_compartment)
     return headers

@@ -23,8 +23,10 @@ from typing import TextIO
 
 from .credentials import redact_key_id
 from .errors import ConfigurationError
+from .hosts import CONTROL_API_PATH
 
-#: The compartment the exports name: the endpoint accepts any OCID-shaped one.
+#: The project and compartment the exports name: the endpoint accepts any OCID-shaped ones.
+PROJECT = "ocid1.generativeaiproject.oc1.us-chicago-1.localserve"
 COMPARTMENT = "ocid1.compartment.oc1..localserve"
 
 
@@ -37,13 +39,16 @@ def serve(port: int, directory: str | None, tls: bool, out: TextIO = sys.stdout)
 
     def log(request: RecordedRequest) -> None:
         verdict = f"verified, keyId {redact_key_id(request.key_id or '-')}" if request.verified else request.reason
+        findings = "".join(f"; FINDING: {finding}" for finding in request.findings)
         with lock:
-            print(f"{request.method} {request.target}: {verdict}", file=out, flush=True)
+            print(f"{request.method} {request.target}: {verdict}{findings}", file=out, flush=True)
 
     authority = TestCertificateAuthority("oci-openai-patch serve CA") if tls else None
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER) if authority is not None else None
     try:
-        endpoint = OciTestEndpoint(port=port, ssl_context=context, on_request=log, keep_requests=False)
+        endpoint = OciTestEndpoint(
+            port=port, ssl_context=context, on_request=log, keep_requests=False, require_scope=True
+        )
     except OSError as error:
         raise ConfigurationError(f"port {port} on 127.0.0.1 is taken; pass another --port") from error
     root = Path(directory) if directory else Path(tempfile.mkdtemp(prefix="oci-openai-serve-"))
@@ -63,11 +68,13 @@ def serve(port: int, directory: str | None, tls: bool, out: TextIO = sys.stdout)
         "OCI_OPENAI_CONFIG_FILE": api_key.config_file,
         "OCI_OPENAI_HOSTS": endpoint.host,
         "OPENAI_BASE_URL": endpoint.base_url,
-        "OCI_OPENAI_COMPARTMENT_ID": COMPARTMENT,
+        "OCI_OPENAI_PROJECT_ID": PROJECT,
     }
     if ca_file is not None:
         exports["SSL_CERT_FILE"] = str(ca_file)
-    previous = signal.signal(signal.SIGTERM, _interrupt)
+    # Both stop it, even when the script that started it ignores SIGINT (a background job of a
+    # non-interactive shell starts with SIGINT ignored).
+    previous = {number: signal.signal(number, _interrupt) for number in (signal.SIGINT, signal.SIGTERM)}
     endpoint.start()
     try:
         print(f"serving the local OCI endpoint at {endpoint.base_url} (every signature is checked)", file=out)
@@ -79,6 +86,11 @@ def serve(port: int, directory: str | None, tls: bool, out: TextIO = sys.stdout)
             f"OCI_OPENAI_CONFIG_FILE={shlex.quote(session.config_file)}",
             file=out,
         )
+        print(f"the older form, instead of the project: export OCI_OPENAI_COMPARTMENT_ID={COMPARTMENT}", file=out)
+        print(
+            f"control plane (vector stores; needs the compartment): {endpoint.origin}{CONTROL_API_PATH}",
+            file=out,
+        )
         print("Ctrl-C stops it.\n", file=out, flush=True)
         while True:
             time.sleep(3600)
@@ -86,7 +98,8 @@ def serve(port: int, directory: str | None, tls: bool, out: TextIO = sys.stdout)
         pass
     finally:
         endpoint.stop()
-        signal.signal(signal.SIGTERM, previous)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
     print("stopped", file=out, flush=True)
     return 0
 

@@ -22,9 +22,17 @@ OCI_OPENAI_AUTH = "OCI_OPENAI_AUTH"
 OCI_OPENAI_PROFILE = "OCI_OPENAI_PROFILE"
 #: Config file (else ``OCI_CLI_CONFIG_FILE``, else ``OCI_CONFIG_FILE``, else ``~/.oci/config``).
 OCI_OPENAI_CONFIG_FILE = "OCI_OPENAI_CONFIG_FILE"
-#: Compartment OCID sent to Generative AI hosts (else ``OCI_COMPARTMENT_ID``).
+#: Generative AI Project OCID (``ocid1.generativeaiproject.``), given to OCI-bound clients as
+#: openai's own ``project`` (the ``OpenAI-Project`` header): the GA way to scope the data plane.
+#: A ``project=`` the caller passes that is such an OCID wins; openai's ``OPENAI_PROJECT_ID``
+#: counts when this is unset.
+OCI_OPENAI_PROJECT_ID = "OCI_OPENAI_PROJECT_ID"
+#: openai's own variable for ``project``; it counts as given for OCI hosts when it holds a project OCID.
+OPENAI_PROJECT_ID = "OPENAI_PROJECT_ID"
+#: Compartment OCID (else ``OCI_COMPARTMENT_ID``): the control plane's ``opc-compartment-id``,
+#: and the older (pre-GA) scope of the data plane, used there only when no project is given.
 OCI_OPENAI_COMPARTMENT_ID = "OCI_OPENAI_COMPARTMENT_ID"
-#: Conversation store OCID, sent as ``opc-conversation-store-id``.
+#: Conversation store OCID, sent as ``opc-conversation-store-id`` (the older form; projects replace it).
 OCI_OPENAI_CONVERSATION_STORE_ID = "OCI_OPENAI_CONVERSATION_STORE_ID"
 #: Region whose Generative AI endpoint a client with no base URL at all is pointed at.
 OCI_OPENAI_REGION = "OCI_OPENAI_REGION"
@@ -107,6 +115,7 @@ class Settings:
     config_file: str = DEFAULT_CONFIG_FILE
     compartment_id: str | None = None
     conversation_store_id: str | None = None
+    project_id: str | None = None
     region: str | None = None
     hosts: tuple[HostPattern, ...] = ()
     model_map: dict[str, str] = field(default_factory=dict)
@@ -154,6 +163,24 @@ def parse_ocid(value: str, *, source: str, what: str) -> str:
     return value.strip()
 
 
+#: The resource type of a Generative AI Project OCID.
+PROJECT_OCID_PREFIX = "ocid1.generativeaiproject."
+
+
+def parse_project(value: str, *, source: str) -> str:
+    """A Generative AI Project OCID, stripped, else a ``ConfigurationError`` naming ``source``
+    (an OpenAI ``proj_...`` id means nothing to OCI)."""
+    example = "ocid1.generativeaiproject.oc1.<region>.<id>"
+    fix = f"{source} is not a Generative AI Project OCID; set it to the project's OCID ({example})"
+    if (
+        not isinstance(value, str)
+        or not value.strip().startswith(PROJECT_OCID_PREFIX)
+        or not _OCID.match(value.strip())
+    ):
+        raise ConfigurationError(fix)
+    return value.strip()
+
+
 def _conversation_store(env: Mapping[str, str]) -> str | None:
     value = env.get(OCI_OPENAI_CONVERSATION_STORE_ID, "").strip()
     if not value:
@@ -169,6 +196,11 @@ def parse_model_map(text: str, *, source: str = OCI_OPENAI_MODEL_MAP) -> dict[st
         legacy, sep, target = item.partition("=")
         if not sep or not legacy.strip() or not target.strip():
             raise ConfigurationError(f"{source}: {item.strip()!r} is not legacy=oci; write e.g. gpt-4o=openai.gpt-4o")
+        if legacy.strip().startswith("ocid1."):
+            raise ConfigurationError(
+                f"{source}: {legacy.strip()!r} is an OCID (a dedicated endpoint), which is sent as it is; "
+                "map model names only"
+            )
         mapping[legacy.strip()] = target.strip()
     return mapping
 
@@ -202,6 +234,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         raise ConfigurationError(f"{OCI_OPENAI_AUTH} is not set; set it to one of {', '.join(AUTH_KINDS)}")
     config_file, profile = config_location(env)
     compartment = _first(env, OCI_OPENAI_COMPARTMENT_ID, "OCI_COMPARTMENT_ID")
+    project = _first(env, OCI_OPENAI_PROJECT_ID)
     region = _first(env, OCI_OPENAI_REGION)
     if region:
         region_base_url(region[1])  # an unknown region fails here, naming itself
@@ -211,6 +244,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         config_file=config_file,
         compartment_id=parse_compartment(compartment[1], source=compartment[0]) if compartment else None,
         conversation_store_id=_conversation_store(env),
+        project_id=parse_project(project[1], source=project[0]) if project else None,
         region=region[1] if region else None,
         hosts=extra_hosts_from_env(env),
         model_map=parse_model_map(env.get(OCI_OPENAI_MODEL_MAP, "")),

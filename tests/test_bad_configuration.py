@@ -213,7 +213,21 @@ CASES: list[Case] = [
         lambda k: {**_rp(k), "OCI_OPENAI_AUTH_TIMEOUT": "soon"},
         "OCI_OPENAI_AUTH_TIMEOUT='soon' is not a number of seconds",
     ),
-    ("no compartment for Generative AI", lambda k: _api(k, OCI_OPENAI_COMPARTMENT_ID=""), "compartment"),
+    (
+        "no project or compartment for Generative AI",
+        lambda k: _api(k, OCI_OPENAI_COMPARTMENT_ID=""),
+        "OCI_OPENAI_PROJECT_ID is not set",
+    ),
+    (
+        "an OpenAI project id for Generative AI",
+        lambda k: _api(k, OCI_OPENAI_PROJECT_ID="proj_abc123"),
+        "OCI_OPENAI_PROJECT_ID is not a Generative AI Project OCID",
+    ),
+    (
+        "openai's project variable holds an OpenAI project",
+        lambda k: _api(k, OCI_OPENAI_COMPARTMENT_ID="", OPENAI_PROJECT_ID="proj_abc123"),
+        "OPENAI_PROJECT_ID is not a Generative AI Project OCID",
+    ),
 ]
 
 

@@ -347,7 +347,7 @@ def test_unknown_api_lists_the_known_ones() -> None:
     from oci_openai_patch.errors import ConfigurationError
     from oci_openai_patch.hosts import region_base_url
 
-    with pytest.raises(ConfigurationError, match=r"api 'bogus' is not one of actions, openai$"):
+    with pytest.raises(ConfigurationError, match=r"api 'bogus' is not one of actions, control, openai$"):
         region_base_url("us-chicago-1", "bogus")
 
 

@@ -76,7 +76,7 @@ def test_an_unmodified_program_signs_against_serve(served: Served, tmp_path: Pat
         "OCI_OPENAI_CONFIG_FILE",
         "OCI_OPENAI_HOSTS",
         "OPENAI_BASE_URL",
-        "OCI_OPENAI_COMPARTMENT_ID",
+        "OCI_OPENAI_PROJECT_ID",
     }
     assert Path(served.exports["OCI_OPENAI_CONFIG_FILE"]).is_relative_to(tmp_path / "serve")
     out = run_program(PROGRAM, clean_env(**served.exports))

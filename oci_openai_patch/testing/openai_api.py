@@ -1,13 +1,20 @@
 """The OpenAI-compatible surface of the local endpoint, after the signature check.
 
 What OCI Generative AI's OpenAI-compatible API serves and users' programs call, faithful
-enough for openai's own parsers and for libraries built on them: chat completions (with
-SSE and tool calls), responses (with the SSE event sequence ``responses.stream()`` and
-openai-agents read, tool calls, retrieve, delete, input items), conversations and their
-items, embeddings, models, and files (multipart upload, list, retrieve, delete,
-content). Stored objects are kept in memory per compartment and conversation store (the
-``opc-compartment-id`` and ``opc-conversation-store-id`` headers). Any other route is a
-404 with OCI's error document. Replies are deterministic: text echoes the last input.
+enough for openai's own parsers and for libraries built on them.
+
+- The data plane (``/openai/v1``): chat completions (SSE, tool calls, structured output),
+  responses (the SSE event sequence ``responses.stream()`` and openai-agents read, function
+  calls with schema-valid arguments, the hosted tools of :mod:`.hosted_tools`, structured
+  output, retrieve, delete, input items; ``store=False`` is not kept), conversations and
+  their items, embeddings, models, files (multipart upload, list, retrieve, delete,
+  content), vector-store files and search. Every request needs a project
+  (``OpenAI-Project``) or the older compartment header; each scope keeps its own objects.
+- The control plane (``/20231130/openai/v1``): vector stores, their files and file
+  batches (:mod:`.vector_stores`); create and list need ``opc-compartment-id``.
+
+Any other route is a 404 with OCI's error document. Replies are deterministic: text
+echoes the last input.
 """
 
 from __future__ import annotations
@@ -23,40 +30,77 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qsl
+
+from .hosted_tools import (
+    ToolRun,
+    approved_calls,
+    function_arguments,
+    function_tools,
+    run_hosted_tools,
+    tool_name,
+)
+from .json_schema import example_for
+from .pages import Event, Reply, error, new_id, page
+from .vector_stores import VectorStores
+
+#: The control plane's OpenAI-compatible root (the data plane's is the endpoint's ``api_path``).
+CONTROL_API_PATH = "/20231130/openai/v1"
 
 EMBEDDING_DIMENSIONS = 8
-
-#: An SSE event: its ``event:`` name (None for chat chunks, which have none) and data.
-Event = tuple[str | None, dict[str, Any]]
-
-
-@dataclass
-class Reply:
-    """What the endpoint sends back: JSON, raw bytes, or a stream of SSE events."""
-
-    status: int
-    payload: Any = None
-    raw: bytes | None = None
-    content_type: str = "application/json"
-    events: Iterator[Event] | None = None
-    #: Chat streams end with ``data: [DONE]``; responses streams do not.
-    done_marker: bool = False
-
-
-def error(status: int, code: str, message: str) -> Reply:
-    """OCI's error document."""
-    return Reply(status, {"code": code, "message": message})
-
-
-_ids = itertools.count(1)
-
-
-def _new_id(prefix: str) -> str:
-    return f"{prefix}_{next(_ids):06d}{int(time.time() * 1000) % 100000:05d}"
 
 
 def _reply_text(said: str) -> str:
     return f"Signed request verified by the local OCI endpoint. You said: {said}"
+
+
+def _json_object(raw: bytes) -> dict[str, Any] | None:
+    """The JSON object a body holds (an empty body is an empty object), else None."""
+    if not raw:
+        return {}
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def _answer_text(text_config: Any, plain: str, said: str) -> str:
+    """The assistant's text: JSON valid against a ``json_schema`` format (structured output,
+    ``responses.parse`` / ``chat.completions.parse``), a JSON object for ``json_object``,
+    else ``plain``. ``text_config`` is responses' ``text`` or chat's ``response_format``."""
+    if not isinstance(text_config, dict):
+        return plain
+    fmt = text_config.get("format", text_config)
+    if not isinstance(fmt, dict):
+        return plain
+    if fmt.get("type") == "json_schema":
+        schema = fmt.get("schema") or (fmt.get("json_schema") or {}).get("schema") or {}
+        return json.dumps(example_for(schema, hint=said))
+    if fmt.get("type") == "json_object":
+        return json.dumps({"reply": plain})
+    return plain
+
+
+def _text_of(content: Any) -> str:
+    """The text of a message's content: a string, or its text parts, with the images and
+    files it carries (a URL, base64 data or a file id) counted."""
+    if isinstance(content, str):
+        return content
+    if not isinstance(content, list):
+        return json.dumps(content)
+    texts, attachments = [], 0
+    for part in content:
+        if not isinstance(part, dict):
+            continue
+        if part.get("text"):
+            texts.append(str(part["text"]))
+        elif part.get("type") in ("input_image", "image_url", "input_file", "file", "input_audio"):
+            attachments += 1
+    text = " ".join(texts)
+    if attachments:
+        text = f"{text} (with {attachments} attachment{'s' if attachments > 1 else ''})".strip()
+    return text
 
 
 def _last_chat_input(body: dict[str, Any]) -> tuple[str, str]:
@@ -65,59 +109,83 @@ def _last_chat_input(body: dict[str, Any]) -> tuple[str, str]:
     if not messages:
         return "user", ""
     last = messages[-1]
-    content = last.get("content", "")
-    return str(last.get("role", "user")), content if isinstance(content, str) else json.dumps(content)
-
-
-def _tool_names(body: dict[str, Any]) -> list[str]:
-    """Function names offered in ``tools`` (chat's nested and responses' flat shapes)."""
-    if body.get("tool_choice") == "none":
-        return []
-    names = []
-    for tool in body.get("tools") or []:
-        function = tool.get("function") if isinstance(tool.get("function"), dict) else tool
-        if tool.get("type") == "function" and function.get("name"):
-            names.append(str(function["name"]))
-    return names
+    return str(last.get("role", "user")), _text_of(last.get("content", ""))
 
 
 @dataclass
 class _Scope:
-    """What one compartment and conversation store hold."""
+    """What one project (or, in the older form, one compartment and conversation store) holds."""
 
     responses: dict[str, dict[str, Any]] = field(default_factory=dict)
     inputs: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     conversations: dict[str, dict[str, Any]] = field(default_factory=dict)
     items: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     files: dict[str, tuple[dict[str, Any], bytes]] = field(default_factory=dict)
+    #: MCP approval requests waiting for their ``mcp_approval_response``.
+    approvals: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 class OpenAICompatibleAPI:
     """Routes one verified request to its answer; thread-safe."""
 
     def __init__(self) -> None:
-        self._scopes: dict[tuple[str, str], _Scope] = {}
+        self._scopes: dict[tuple[str, ...], _Scope] = {}
         self._lock = threading.Lock()
+        self.vector_stores = VectorStores(self._find_file)
 
-    def _scope(self, headers: dict[str, str]) -> _Scope:
-        key = (headers.get("opc-compartment-id", ""), headers.get("opc-conversation-store-id", ""))
+    def _scope(self, headers: dict[str, str]) -> _Scope | None:
+        """The project's objects, else the compartment's (the older form), else None."""
+        project = headers.get("openai-project", "")
+        compartment = headers.get("opc-compartment-id") or headers.get("compartmentid", "")
+        if project:
+            key: tuple[str, ...] = ("project", project)
+        elif compartment:
+            key = ("compartment", compartment, headers.get("opc-conversation-store-id", ""))
+        else:
+            return None
         with self._lock:
             return self._scopes.setdefault(key, _Scope())
 
-    def handle(self, method: str, path: str, headers: dict[str, str], raw: bytes, api_path: str) -> Reply:
-        route = path.split("?", 1)[0]
-        if route.startswith(api_path):
+    def _find_file(self, file_id: str) -> tuple[dict[str, Any], bytes] | None:
+        """A file by id in any scope: vector stores on the control plane name data-plane files."""
+        with self._lock:
+            scopes = list(self._scopes.values())
+        return next((scope.files[file_id] for scope in scopes if file_id in scope.files), None)
+
+    def handle(
+        self, method: str, path: str, headers: dict[str, str], raw: bytes, api_path: str, *, require_scope: bool = True
+    ) -> Reply:
+        """The answer to one request; ``require_scope``: refuse a data-plane request with
+        neither a project nor a compartment, as OCI Generative AI does."""
+        route, _, query_text = path.partition("?")
+        query = dict(parse_qsl(query_text))
+        control = route == CONTROL_API_PATH or route.startswith(CONTROL_API_PATH + "/")
+        if control:
+            route = route[len(CONTROL_API_PATH) :]
+        elif route.startswith(api_path):
             route = route[len(api_path) :]
         route = "/" + route.strip("/")
         parts = route.strip("/").split("/")
+        if control:
+            if parts[0] != "vector_stores":
+                return error(404, "NotFound", f"No route for {method} {path.split('?', 1)[0]}")
+            compartment = headers.get("opc-compartment-id", "")
+            return self.vector_stores.handle(method, parts[1:], _json_object(raw) or {}, query, compartment)
         scope = self._scope(headers)
+        if scope is None and not require_scope:
+            with self._lock:
+                scope = self._scopes.setdefault(("unscoped",), _Scope())
+        if scope is None:
+            return error(
+                400,
+                "MissingParameter",
+                "The OpenAI-Project header (a Generative AI Project OCID) is required; "
+                "the older form is the CompartmentId / opc-compartment-id header",
+            )
         if parts[0] == "files":
             return self._files(method, parts[1:], headers, raw, scope)
-        try:
-            body = json.loads(raw) if raw else {}
-        except ValueError:
-            return error(400, "InvalidParameter", "The body is not JSON")
-        if not isinstance(body, dict):
+        body = _json_object(raw)
+        if body is None:
             return error(400, "InvalidParameter", "The body is not a JSON object")
         if route == "/chat/completions" and method == "POST":
             return _chat(body)
@@ -132,6 +200,8 @@ class OpenAICompatibleAPI:
             return self._responses(method, parts[1:], body, scope)
         if parts[0] == "conversations":
             return self._conversations(method, parts[1:], body, scope)
+        if parts[0] == "vector_stores":
+            return self.vector_stores.handle(method, parts[1:], body, query, None)
         return error(404, "NotFound", f"No route for {method} {path.split('?', 1)[0]}")
 
     # -- responses ---------------------------------------------------------------------
@@ -150,7 +220,7 @@ class OpenAICompatibleAPI:
             del scope.responses[rest[0]]
             return Reply(200, {"id": rest[0], "object": "response.deleted", "deleted": True})
         if rest[1:] == ["input_items"] and method == "GET":
-            return Reply(200, _page(scope.inputs.get(rest[0], [])))
+            return Reply(200, page(scope.inputs.get(rest[0], [])))
         return error(404, "NotFound", f"No route for {method} /responses/{'/'.join(rest)}")
 
     def _create_response(self, body: dict[str, Any], scope: _Scope) -> Reply:
@@ -160,28 +230,11 @@ class OpenAICompatibleAPI:
         if conversation_id and conversation_id not in scope.conversations:
             return error(404, "NotFound", f"Conversation {conversation_id} not found")
         said = _said(items)
-        tools = _tool_names(body)
-        last_is_tool_output = bool(items) and items[-1].get("type") == "function_call_output"
-        if tools and not last_is_tool_output:
-            call_id = _new_id("call")
-            output: dict[str, Any] = {
-                "type": "function_call",
-                "id": _new_id("fc"),
-                "call_id": call_id,
-                "name": tools[0],
-                "arguments": "{}",
-                "status": "completed",
-            }
-        else:
-            output = {
-                "type": "message",
-                "id": _new_id("msg"),
-                "status": "completed",
-                "role": "assistant",
-                "content": [{"type": "output_text", "text": _reply_text(said), "annotations": []}],
-            }
+        outputs = self._outputs(body, items, said, scope)
+        if isinstance(outputs, str):
+            return error(404, "NotFound", outputs)
         response = {
-            "id": _new_id("resp"),
+            "id": new_id("resp"),
             "object": "response",
             "created_at": int(time.time()),
             "model": body.get("model", "unknown"),
@@ -191,7 +244,9 @@ class OpenAICompatibleAPI:
             "tools": body.get("tools", []),
             "previous_response_id": body.get("previous_response_id"),
             "conversation": {"id": conversation_id} if conversation_id else None,
-            "output": [output],
+            "text": body.get("text") or {"format": {"type": "text"}},
+            "store": body.get("store", True),
+            "output": outputs,
             "usage": {
                 "input_tokens": 1,
                 "input_tokens_details": {"cached_tokens": 0},
@@ -200,15 +255,61 @@ class OpenAICompatibleAPI:
                 "total_tokens": 2,
             },
         }
-        stored_inputs = [{**item, "id": item.get("id") or _new_id("msg")} for item in items]
+        stored_inputs = [{**item, "id": item.get("id") or new_id("msg")} for item in items]
         if body.get("store", True):
             scope.responses[response["id"]] = response
             scope.inputs[response["id"]] = stored_inputs
         if conversation_id:
-            scope.items.setdefault(conversation_id, []).extend([*stored_inputs, output])
+            scope.items.setdefault(conversation_id, []).extend([*stored_inputs, *outputs])
         if body.get("stream"):
             return Reply(200, content_type="text/event-stream", events=_response_events(response))
         return Reply(200, response)
+
+    def _outputs(
+        self, body: dict[str, Any], items: list[dict[str, Any]], said: str, scope: _Scope
+    ) -> list[dict[str, Any]] | str:
+        """The response's output items: a function call, or the hosted tools' items and a
+        closing message (unless the tools wait for the caller); an error message (str)."""
+        run = approved_calls(items, scope.approvals)
+        last_is_tool_output = bool(items) and items[-1].get("type") == "function_call_output"
+        if run is None and not last_is_tool_output:
+            functions = function_tools(body)
+            choice = body.get("tool_choice")
+            hosted_choice = isinstance(choice, dict) and choice.get("type") not in (None, "function")
+            if functions and not hosted_choice:
+                call = {
+                    "type": "function_call",
+                    "id": new_id("fc"),
+                    "call_id": new_id("call"),
+                    "name": tool_name(functions[0]),
+                    "arguments": function_arguments(functions[0], said),
+                    "status": "completed",
+                }
+                return [call]
+            hosted = [
+                tool for tool in body.get("tools") or [] if isinstance(tool, dict) and tool.get("type") != "function"
+            ]
+            if choice != "none":
+                found = run_hosted_tools(hosted, said, self.vector_stores, scope.approvals)
+                if isinstance(found, str):
+                    return found
+                run = found
+        run = run or ToolRun()
+        if run.waiting:
+            return run.items
+        text = _answer_text(body.get("text"), " ".join([_reply_text(said), *run.notes]), said)
+        annotations = [dict(a, index=len(text)) if a["type"] == "file_citation" else a for a in run.annotations]
+        for annotation in annotations:
+            if annotation["type"] == "url_citation":
+                annotation["end_index"] = len(text)
+        message = {
+            "type": "message",
+            "id": new_id("msg"),
+            "status": "completed",
+            "role": "assistant",
+            "content": [{"type": "output_text", "text": text, "annotations": annotations}],
+        }
+        return [*run.items, message]
 
     # -- conversations -----------------------------------------------------------------
 
@@ -217,14 +318,14 @@ class OpenAICompatibleAPI:
             if method != "POST":
                 return error(405, "MethodNotAllowed", f"{method} /conversations")
             created: dict[str, Any] = {
-                "id": _new_id("conv"),
+                "id": new_id("conv"),
                 "object": "conversation",
                 "created_at": int(time.time()),
                 "metadata": body.get("metadata") or {},
             }
             scope.conversations[created["id"]] = created
             scope.items[created["id"]] = [
-                {**item, "id": item.get("id") or _new_id("msg")} for item in _input_items(body.get("items"))
+                {**item, "id": item.get("id") or new_id("msg")} for item in _input_items(body.get("items"))
             ]
             return Reply(200, created)
         conversation = scope.conversations.get(rest[0])
@@ -242,11 +343,11 @@ class OpenAICompatibleAPI:
                 return Reply(200, {"id": rest[0], "object": "conversation.deleted", "deleted": True})
         if rest[1] == "items" and len(rest) == 2:
             if method == "POST":
-                added = [{**item, "id": item.get("id") or _new_id("msg")} for item in _input_items(body.get("items"))]
+                added = [{**item, "id": item.get("id") or new_id("msg")} for item in _input_items(body.get("items"))]
                 items.extend(added)
-                return Reply(200, _page(added))
+                return Reply(200, page(added))
             if method == "GET":
-                return Reply(200, _page(items))
+                return Reply(200, page(items))
         if rest[1] == "items" and len(rest) == 3:
             found = next((item for item in items if item.get("id") == rest[2]), None)
             if found is None:
@@ -263,7 +364,7 @@ class OpenAICompatibleAPI:
     def _files(self, method: str, rest: list[str], headers: dict[str, str], raw: bytes, scope: _Scope) -> Reply:
         if not rest:
             if method == "GET":
-                return Reply(200, _page([meta for meta, _ in scope.files.values()]))
+                return Reply(200, page([meta for meta, _ in scope.files.values()]))
             if method != "POST":
                 return error(405, "MethodNotAllowed", f"{method} /files")
             fields = _multipart(headers.get("content-type", ""), raw)
@@ -271,7 +372,7 @@ class OpenAICompatibleAPI:
                 return error(400, "InvalidParameter", "Expected multipart/form-data with a file field")
             filename, content = fields["file"]
             meta: dict[str, Any] = {
-                "id": _new_id("file"),
+                "id": new_id("file"),
                 "object": "file",
                 "bytes": len(content),
                 "created_at": int(time.time()),
@@ -332,131 +433,48 @@ def _said(items: list[dict[str, Any]]) -> str:
     last = items[-1]
     if last.get("type") == "function_call_output":
         return str(last.get("output", ""))
-    content = last.get("content", "")
-    if isinstance(content, str):
-        return content
-    texts = [part.get("text", "") for part in content if isinstance(part, dict)]
-    return " ".join(text for text in texts if text) or json.dumps(content)
-
-
-def _page(items: list[dict[str, Any]]) -> dict[str, Any]:
-    return {
-        "object": "list",
-        "data": items,
-        "first_id": items[0]["id"] if items else None,
-        "last_id": items[-1]["id"] if items else None,
-        "has_more": False,
-    }
+    return _text_of(last.get("content", ""))
 
 
 def _response_events(response: dict[str, Any]) -> Iterator[Event]:
     """The event sequence of a streamed response, as the OpenAI Responses API sends it."""
     sequence = itertools.count()
-    item = response["output"][0]
     in_progress = {**response, "status": "in_progress", "output": []}
-    yield "response.created", {"type": "response.created", "sequence_number": next(sequence), "response": in_progress}
-    yield (
-        "response.in_progress",
-        {
-            "type": "response.in_progress",
-            "sequence_number": next(sequence),
-            "response": in_progress,
-        },
-    )
-    if item["type"] == "message":
-        empty = {**item, "status": "in_progress", "content": []}
-        yield (
-            "response.output_item.added",
-            {
-                "type": "response.output_item.added",
-                "sequence_number": next(sequence),
-                "output_index": 0,
-                "item": empty,
-            },
-        )
-        part = {"type": "output_text", "text": "", "annotations": []}
-        where = {"item_id": item["id"], "output_index": 0, "content_index": 0}
-        yield (
-            "response.content_part.added",
-            {
-                "type": "response.content_part.added",
-                "sequence_number": next(sequence),
-                **where,
-                "part": part,
-            },
-        )
-        text = item["content"][0]["text"]
-        for index, word in enumerate(text.split(" ")):
-            yield (
-                "response.output_text.delta",
-                {
-                    "type": "response.output_text.delta",
-                    "sequence_number": next(sequence),
-                    **where,
-                    "delta": word if index == 0 else " " + word,
-                    "logprobs": [],
-                },
-            )
-        yield (
-            "response.output_text.done",
-            {
-                "type": "response.output_text.done",
-                "sequence_number": next(sequence),
-                **where,
-                "text": text,
-                "logprobs": [],
-            },
-        )
-        yield (
-            "response.content_part.done",
-            {
-                "type": "response.content_part.done",
-                "sequence_number": next(sequence),
-                **where,
-                "part": item["content"][0],
-            },
-        )
-    else:
-        yield (
-            "response.output_item.added",
-            {
-                "type": "response.output_item.added",
-                "sequence_number": next(sequence),
-                "output_index": 0,
-                "item": {**item, "arguments": "", "status": "in_progress"},
-            },
-        )
-        yield (
-            "response.function_call_arguments.delta",
-            {
-                "type": "response.function_call_arguments.delta",
-                "sequence_number": next(sequence),
-                "item_id": item["id"],
-                "output_index": 0,
-                "delta": item["arguments"],
-            },
-        )
-        yield (
-            "response.function_call_arguments.done",
-            {
-                "type": "response.function_call_arguments.done",
-                "sequence_number": next(sequence),
-                "item_id": item["id"],
-                "output_index": 0,
-                "name": item["name"],
-                "arguments": item["arguments"],
-            },
-        )
-    yield (
-        "response.output_item.done",
-        {
-            "type": "response.output_item.done",
-            "sequence_number": next(sequence),
-            "output_index": 0,
-            "item": item,
-        },
-    )
+    for kind in ("response.created", "response.in_progress"):
+        yield kind, {"type": kind, "sequence_number": next(sequence), "response": in_progress}
+    for index, item in enumerate(response["output"]):
+        for kind, data in _item_events(item, index):
+            yield kind, {"type": kind, "sequence_number": next(sequence), **data}
     yield "response.completed", {"type": "response.completed", "sequence_number": next(sequence), "response": response}
+
+
+def _item_events(item: dict[str, Any], index: int) -> Iterator[tuple[str, dict[str, Any]]]:
+    """One output item's events: added, its deltas (message text, function arguments), done."""
+    at = {"output_index": index}
+    if item["type"] == "message":
+        yield "response.output_item.added", {**at, "item": {**item, "status": "in_progress", "content": []}}
+        where = {"item_id": item["id"], **at, "content_index": 0}
+        part = item["content"][0]
+        yield "response.content_part.added", {**where, "part": {**part, "text": "", "annotations": []}}
+        text = part["text"]
+        for position, word in enumerate(text.split(" ")):
+            delta = word if position == 0 else " " + word
+            yield "response.output_text.delta", {**where, "delta": delta, "logprobs": []}
+        for number, annotation in enumerate(part["annotations"]):
+            yield (
+                "response.output_text.annotation.added",
+                {**where, "annotation_index": number, "annotation": annotation},
+            )
+        yield "response.output_text.done", {**where, "text": text, "logprobs": []}
+        yield "response.content_part.done", {**where, "part": part}
+    elif item["type"] == "function_call":
+        yield "response.output_item.added", {**at, "item": {**item, "arguments": "", "status": "in_progress"}}
+        where = {"item_id": item["id"], **at}
+        yield "response.function_call_arguments.delta", {**where, "delta": item["arguments"]}
+        yield "response.function_call_arguments.done", {**where, "name": item["name"], "arguments": item["arguments"]}
+    else:
+        yield "response.output_item.added", {**at, "item": item}
+    yield "response.output_item.done", {**at, "item": item}
 
 
 # -- chat completions and embeddings ----------------------------------------------------
@@ -464,12 +482,17 @@ def _response_events(response: dict[str, Any]) -> Iterator[Event]:
 
 def _chat(body: dict[str, Any]) -> Reply:
     role, said = _last_chat_input(body)
-    tools = _tool_names(body)
-    base = {"id": _new_id("chatcmpl"), "created": int(time.time()), "model": body.get("model", "unknown")}
+    functions = function_tools(body)
+    base = {"id": new_id("chatcmpl"), "created": int(time.time()), "model": body.get("model", "unknown")}
     call = None
-    if tools and role != "tool":
-        call = {"id": _new_id("call"), "type": "function", "function": {"name": tools[0], "arguments": "{}"}}
-    text = _reply_text(said)
+    if functions and role != "tool":
+        arguments = function_arguments(functions[0], said)
+        call = {
+            "id": new_id("call"),
+            "type": "function",
+            "function": {"name": tool_name(functions[0]), "arguments": arguments},
+        }
+    text = _answer_text(body.get("response_format"), _reply_text(said), said)
     if body.get("stream"):
         return Reply(200, content_type="text/event-stream", events=_chat_chunks(base, text, call), done_marker=True)
     message: dict[str, Any] = {"role": "assistant", "content": None if call else text}

@@ -20,8 +20,11 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
+from ..hosts import is_genai_host
 from ._http import LoopbackHandler, LoopbackHTTPServer
-from .openai_api import Event, OpenAICompatibleAPI
+from .findings import foreign_credentials
+from .openai_api import CONTROL_API_PATH, OpenAICompatibleAPI
+from .pages import Event
 from .verify import SignatureVerifier, TokenIssuer, VerificationError
 
 
@@ -36,6 +39,9 @@ class RecordedRequest:
     verified: bool
     key_id: str | None
     reason: str | None
+    #: What should not have arrived: an app's own credential (:mod:`.findings`), a streamed
+    #: request on a model deployment's non-streaming endpoint.
+    findings: tuple[str, ...] = ()
 
     def json(self) -> Any:
         return json.loads(self.body) if self.body else None
@@ -72,11 +78,18 @@ class OciTestEndpoint:
         keep_requests: bool = True,
         port: int = 0,
         on_request: Callable[[RecordedRequest], None] | None = None,
+        require_scope: bool | None = None,
     ) -> None:
         self.verifier = verifier or SignatureVerifier()
         #: False: unsigned requests are served too (recorded as not verified), which gives
         #: benchmarks an unsigned baseline; signed requests are still verified.
         self.require_signature = require_signature
+        #: Whether a data-plane request needs a project (``OpenAI-Project``) or the older
+        #: compartment header, as OCI Generative AI refuses one without: True always (``serve``,
+        #: ``demo``), False never, None (the default) when its ``Host`` is a Generative AI
+        #: host name, since a bare loopback address may stand for a model deployment or
+        #: any private endpoint just as well.
+        self.require_scope = require_scope
         #: False: only count requests (for soak tests, where a list would grow without end).
         self.keep_requests = keep_requests
         self.requests: list[RecordedRequest] = []
@@ -181,10 +194,16 @@ def _make_handler(endpoint: OciTestEndpoint) -> type[BaseHTTPRequestHandler]:
 
         def _handle(self) -> None:
             headers, body = self.read_request()
+            findings = foreign_credentials(self.path, headers)
+
+            def record(verified: bool, key_id: str | None, reason: str | None) -> None:
+                request = RecordedRequest(self.command, self.path, headers, body, verified, key_id, reason, findings)
+                endpoint.record(request)
+
             fault = endpoint.pop_fault()
             if fault is not None:
                 status, payload = fault
-                endpoint.record(RecordedRequest(self.command, self.path, headers, body, False, None, "injected"))
+                record(False, None, "injected")
                 if status == 0:  # a dropped connection
                     self.close_connection = True
                     self.connection.shutdown(socket.SHUT_RDWR)
@@ -196,21 +215,30 @@ def _make_handler(endpoint: OciTestEndpoint) -> type[BaseHTTPRequestHandler]:
                 else:
                     self._json(status, payload)
                 return
-            if not endpoint.require_signature and not headers.get("authorization", "").startswith("Signature "):
-                endpoint.record(RecordedRequest(self.command, self.path, headers, body, False, None, "unsigned"))
+            signed = headers.get("authorization", "").startswith("Signature ")
+            # The control plane takes IAM signatures only, even where unsigned requests are served.
+            control = self.path.startswith(CONTROL_API_PATH)
+            if not endpoint.require_signature and not signed and not control:
+                record(False, None, "unsigned")
                 self._route(body, headers)
                 return
             try:
                 verified = endpoint.verifier.verify(self.command, self.path, headers, body)
             except VerificationError as error:
-                endpoint.record(RecordedRequest(self.command, self.path, headers, body, False, None, str(error)))
+                record(False, None, str(error))
                 self._json(401, {"code": "NotAuthenticated", "message": str(error)})
                 return
-            endpoint.record(RecordedRequest(self.command, self.path, headers, body, True, verified.key_id, None))
+            record(True, verified.key_id, None)
             self._route(body, headers)
 
         def _route(self, raw: bytes, headers: dict[str, str] | None = None) -> None:
-            reply = endpoint.api.handle(self.command, self.path, headers or {}, raw, endpoint.api_path)
+            headers = headers or {}
+            require_scope = endpoint.require_scope
+            if require_scope is None:
+                require_scope = is_genai_host(headers.get("host", "").rpartition(":")[0] or headers.get("host", ""))
+            reply = endpoint.api.handle(
+                self.command, self.path, headers, raw, endpoint.api_path, require_scope=require_scope
+            )
             if reply.events is not None:
                 self._stream(reply.events, done_marker=reply.done_marker)
             elif reply.raw is not None:
