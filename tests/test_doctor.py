@@ -77,7 +77,9 @@ def test_a_tls_failure_is_its_own_message(oci_api_key_profile, tmp_path: Path, m
     assert "does not verify against this machine's CA bundle" in out
 
 
-def test_a_generative_ai_url_without_a_project_or_compartment_is_not_usable(oci_api_key_profile, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_a_generative_ai_url_without_a_project_or_compartment_is_not_usable(  # type: ignore[no-untyped-def]
+    oci_api_key_profile, monkeypatch, capsys
+) -> None:
     monkeypatch.setenv("OCI_OPENAI_AUTH", "user_principal")
     monkeypatch.setenv("OCI_OPENAI_CONFIG_FILE", oci_api_key_profile.config_file)
     code = main(["doctor", "--url", "https://inference.generativeai.us-chicago-1.oci.oraclecloud.com/openai/v1"])

@@ -39,13 +39,19 @@ class Served:
         return rest
 
 
-def _serve(directory: Path, *options: str) -> Iterator[Served]:
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _serve(directory: Path, *options: str, sigint_ignored: bool = False) -> Iterator[Served]:
     process = subprocess.Popen(
         [sys.executable, "-m", "oci_openai_patch.cli", "serve", "--dir", str(directory), *options],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
         env=clean_env(),
+        # As a script's background job starts: SIGINT ignored, which the child inherits.
+        preexec_fn=_ignore_sigint if sigint_ignored else None,
     )
     assert process.stdout is not None
     banner, exports = [], {}
@@ -87,6 +93,36 @@ def test_an_unmodified_program_signs_against_serve(served: Served, tmp_path: Pat
     assert served.process.returncode == 0
     assert log.count(": verified, keyId ocid1.tenancy") == 4, log
     assert "POST /openai/v1/chat/completions: verified" in log and log.rstrip().endswith("stopped")
+
+
+def test_the_banner_leads_with_the_project_and_names_the_older_form_and_the_control_plane(served: Served) -> None:
+    text = "".join(served.banner)
+    assert served.exports["OCI_OPENAI_PROJECT_ID"].startswith("ocid1.generativeaiproject.")
+    assert "the older form, instead of the project: export OCI_OPENAI_COMPARTMENT_ID=ocid1.compartment." in text
+    origin = served.exports["OPENAI_BASE_URL"].removesuffix("/openai/v1")
+    assert f"control plane (vector stores; needs the compartment): {origin}/20231130/openai/v1" in text
+    served.stop()
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_serve_stops_on_a_signal_even_when_started_with_sigint_ignored(tmp_path: Path, stop: int) -> None:
+    for served in _serve(tmp_path / "ignored", sigint_ignored=True):
+        served.process.send_signal(stop)
+        rest, _ = served.process.communicate(timeout=20)
+        assert served.process.returncode == 0 and rest.rstrip().endswith("stopped"), rest
+
+
+def test_the_log_reports_a_foreign_credential_redacted(served: Served) -> None:
+    program = (
+        "import openai\ntry:\n    openai.OpenAI().models.list()\nexcept openai.AuthenticationError:\n    print(401)\n"
+    )
+    secret = "sk-leaked-0123456789abcdef"
+    shim_off = {**served.exports, "OPENAI_API_KEY": secret, "OCI_OPENAI_AUTH": ""}
+    assert run_program(program, clean_env(**shim_off)).strip() == "401"
+    log = served.stop()
+    assert "GET /openai/v1/models: " in log
+    assert "FINDING: foreign credential: Authorization Bearer sk-l…(26 chars)" in log, log
+    assert secret not in log
 
 
 def test_serving_again_from_the_same_directory(tmp_path: Path) -> None:
