@@ -50,7 +50,7 @@ def fresh_warnings() -> Iterator[None]:
 
 def test_a_project_alone_builds_a_data_plane_client(auth: OciUserPrincipalAuth) -> None:
     with warnings.catch_warnings():
-        warnings.simplefilter("error")
+        warnings.simplefilter("error", DeprecationWarning)
         client = OciOpenAI(auth=auth, region="us-chicago-1", project=PROJECT)
     assert str(client.base_url) == DATA + "/"
     assert client.project == PROJECT
@@ -98,7 +98,7 @@ def test_the_control_plane_takes_the_compartment_as_opc_compartment_id(
     assert control_plane_base_url("us-chicago-1") == CONTROL
     assert region_base_url("eu-frankfurt-1", "control").startswith("https://generativeai.eu-frankfurt-1.oci.")
     with warnings.catch_warnings():
-        warnings.simplefilter("error")
+        warnings.simplefilter("error", DeprecationWarning)
         client = OciOpenAI(auth=auth, region="us-chicago-1", api="control", compartment_id=compartment_id)
         bare = OciOpenAI(auth=auth, base_url=CONTROL)  # retrieve / delete need no compartment
     assert str(client.base_url) == CONTROL + "/"
