@@ -24,8 +24,8 @@ from .credentials import principal_region
 from .errors import ConfigurationError
 from .hosts import API_PATHS, genai_plane, region_base_url, url_host_pattern
 from .proxies import refuse_proxied_base_url
-from .request_headers import PLACEHOLDER_API_KEY, client_headers, is_not_given, oci_headers
-from .settings import OPENAI_PROJECT_ID, parse_ocid, parse_project
+from .request_headers import PLACEHOLDER_API_KEY, client_headers, oci_headers
+from .settings import parse_ocid, resolve_project
 
 logger = logging.getLogger("oci_openai_patch")
 
@@ -63,20 +63,6 @@ def _deprecated(argument: str) -> None:
         DeprecationWarning,
         stacklevel=4,
     )
-
-
-def _project(given: Any, base_url: str) -> str | None:
-    """The project a data-plane client sends: ``project=``, else openai's ``OPENAI_PROJECT_ID``;
-    either must be a Generative AI Project OCID there (an OpenAI ``proj_...`` id is refused).
-    Other hosts (model deployments, private endpoints) get ``project=`` as the caller gave it."""
-    if genai_plane(base_url) is None:
-        return None
-    if given is not None and not is_not_given(given):
-        return parse_project(given, source="project=")
-    from_env = os.environ.get(OPENAI_PROJECT_ID, "").strip()
-    if from_env:
-        return parse_project(from_env, source=OPENAI_PROJECT_ID)
-    return None
 
 
 def _resolve(
@@ -126,7 +112,9 @@ def _resolve(
         conversation_store_id = parse_ocid(
             conversation_store_id, source="conversation_store_id=", what="the conversation store OCID"
         )
-    project = _project(kwargs.get("project"), base_url)
+    # On Generative AI the project is checked (``project=``, else ``OPENAI_PROJECT_ID``); other
+    # hosts (model deployments, private endpoints) get ``project=`` as the caller gave it.
+    project = resolve_project(kwargs.get("project"), None)[0] if plane is not None else None
     if project is not None:
         kwargs["project"] = project
     kwargs["default_headers"] = client_headers(

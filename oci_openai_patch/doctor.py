@@ -33,7 +33,7 @@ def run(url_option: str | None, *, call: bool, model: str | None, out: Callable[
     from .credentials import principal_region
     from .hosts import HostPolicy, genai_plane, is_oci_service_host, region_base_url
     from .patch import auth_from_settings
-    from .settings import OCI_OPENAI_AUTH, load_settings
+    from .settings import OCI_OPENAI_AUTH, load_settings, resolve_project
     from .signing import sign_request
 
     kind, reason = choose()  # OCI_OPENAI_AUTH, OCI_CLI_AUTH, else what the environment shows
@@ -42,7 +42,8 @@ def run(url_option: str | None, *, call: bool, model: str | None, out: Callable[
     if settings.auth_kind in ("user_principal", "session"):
         out(f"config file: {settings.config_file}")
         out(f"profile: {settings.profile}")
-    project, project_source = _project(settings.project_id)
+    # An OPENAI_PROJECT_ID that is no project OCID fails here, as it would in every OCI client.
+    project, project_source = resolve_project(None, settings.project_id)
     out(f"project: {project} ({project_source})" if project else "project: -")
     out(f"compartment: {settings.compartment_id or '-'}")
     out(f"extra hosts: {', '.join(p.host + (f':{p.port}' if p.port else '') for p in settings.hosts) or '-'}")
@@ -86,19 +87,6 @@ def run(url_option: str | None, *, call: bool, model: str | None, out: Callable[
         usable = _call(url, auth, project, settings.compartment_id, model, out) and usable
     out("doctor: usable" if usable else "doctor: NOT usable (see above)")
     return 0 if usable else 1
-
-
-def _project(configured: str | None) -> tuple[str | None, str]:
-    """The project OCI-bound clients send, and where it comes from (an ``OPENAI_PROJECT_ID``
-    that is no Generative AI Project OCID fails here, as it would in every client)."""
-    from .settings import OCI_OPENAI_PROJECT_ID, OPENAI_PROJECT_ID, parse_project
-
-    if configured:
-        return configured, OCI_OPENAI_PROJECT_ID
-    from_openai = os.environ.get(OPENAI_PROJECT_ID, "").strip()
-    if from_openai:
-        return parse_project(from_openai, source=OPENAI_PROJECT_ID), OPENAI_PROJECT_ID
-    return None, "-"
 
 
 def _explain_plane(plane: str | None, project: str | None, compartment: str | None, out: Callable[[str], None]) -> bool:

@@ -190,23 +190,22 @@ def _resolve_base_url(state: _PatchState, kwargs: dict[str, Any]) -> str | None:
     return from_principal
 
 
-def _project_for(state: _PatchState, kwargs: dict[str, Any]) -> str | None:
-    """The project an OCI Generative AI client sends: the caller's ``project=`` if it is a
-    Generative AI Project OCID, else ``OCI_OPENAI_PROJECT_ID``, else openai's
-    ``OPENAI_PROJECT_ID``; a value of another kind (an OpenAI ``proj_...``) is an error
-    unless ``OCI_OPENAI_PROJECT_ID`` replaces it."""
-    from .settings import OCI_OPENAI_PROJECT_ID, OPENAI_PROJECT_ID, PROJECT_OCID_PREFIX, parse_project
+def _project_for(state: _PatchState, base_url: str, plane: str | None, kwargs: dict[str, Any]) -> str | None:
+    """The project an OCI-bound client sends (:func:`.settings.resolve_project`). A private
+    or local endpoint trusted through ``OCI_OPENAI_HOSTS`` gets the configured project like
+    the data plane, unless the caller chose one; a model deployment's own host gets none."""
+    from .hosts import is_oci_service_host
+    from .settings import resolve_project
 
     given = kwargs.get("project")
-    if given is not None and not is_not_given(given):
-        if (isinstance(given, str) and given.strip().startswith(PROJECT_OCID_PREFIX)) or state.project_id is None:
-            return parse_project(given, source="project=")
-        logger.info("project= is not a Generative AI Project OCID; %s is sent to OCI instead", OCI_OPENAI_PROJECT_ID)
-        return state.project_id
-    if state.project_id is not None:
-        return state.project_id
-    from_env = os.environ.get(OPENAI_PROJECT_ID, "").strip()
-    return parse_project(from_env, source=OPENAI_PROJECT_ID) if from_env else None
+    if plane is not None:
+        project, source = resolve_project(given, state.project_id)
+        if source != "project=" and given is not None and not is_not_given(given):
+            logger.info("project= is not a Generative AI Project OCID; %s is sent to OCI instead", source)
+        return project
+    if (given is not None and not is_not_given(given)) or is_oci_service_host(urlsplit(base_url).hostname or ""):
+        return None
+    return state.project_id
 
 
 #: The older settings already logged as such in this process (each is logged once).
@@ -214,20 +213,12 @@ _LOGGED_OLDER_FORMS: set[str] = set()
 
 
 def _prepare_kwargs(state: _PatchState, base_url: str, kwargs: dict[str, Any]) -> None:
-    from .hosts import genai_plane, is_oci_service_host
+    from .hosts import genai_plane
 
     if kwargs.get("api_key") is None and not os.environ.get("OPENAI_API_KEY"):
         kwargs["api_key"] = PLACEHOLDER_API_KEY
     plane = genai_plane(base_url)
-    if plane is not None:
-        project = _project_for(state, kwargs)
-    elif is_not_given(kwargs.get("project")) or kwargs.get("project") is None:
-        # A private endpoint or a local one, trusted through OCI_OPENAI_HOSTS, gets the
-        # project like the data plane (a model deployment's own host does not).
-        host = urlsplit(base_url).hostname or ""
-        project = None if is_oci_service_host(host) else state.project_id
-    else:
-        project = None
+    project = _project_for(state, base_url, plane, kwargs)
     if project is not None:
         kwargs["project"] = project
     # With a project, the data plane is scoped by it: the compartment is the control plane's.

@@ -172,13 +172,36 @@ def parse_project(value: str, *, source: str) -> str:
     (an OpenAI ``proj_...`` id means nothing to OCI)."""
     example = "ocid1.generativeaiproject.oc1.<region>.<id>"
     fix = f"{source} is not a Generative AI Project OCID; set it to the project's OCID ({example})"
-    if (
-        not isinstance(value, str)
-        or not value.strip().startswith(PROJECT_OCID_PREFIX)
-        or not _OCID.match(value.strip())
-    ):
+    if not _is_project_ocid(value) or not _OCID.match(value.strip()):
         raise ConfigurationError(fix)
     return value.strip()
+
+
+def _is_project_ocid(value: object) -> bool:
+    return isinstance(value, str) and value.strip().startswith(PROJECT_OCID_PREFIX)
+
+
+def resolve_project(
+    given: object, configured: str | None, environ: Mapping[str, str] | None = None
+) -> tuple[str | None, str]:
+    """The project an OCI Generative AI client sends, and where it comes from.
+
+    In order: the caller's ``project=`` if it is a project OCID; ``configured``
+    (``OCI_OPENAI_PROJECT_ID``, already parsed), which also replaces a caller's value of
+    another kind; the caller's value, which then fails naming ``project=``; openai's
+    ``OPENAI_PROJECT_ID``; else none. ``given`` is None (or openai's not-given sentinel)
+    when the caller passed nothing.
+    """
+    passed = given is not None and type(given).__name__ not in ("NotGiven", "Omit")
+    if passed and (_is_project_ocid(given) or configured is None):
+        return parse_project(given, source="project="), "project="  # type: ignore[arg-type]
+    if configured is not None:
+        return configured, OCI_OPENAI_PROJECT_ID
+    env = os.environ if environ is None else environ
+    from_openai = env.get(OPENAI_PROJECT_ID, "").strip()
+    if from_openai:
+        return parse_project(from_openai, source=OPENAI_PROJECT_ID), OPENAI_PROJECT_ID
+    return None, "-"
 
 
 def _conversation_store(env: Mapping[str, str]) -> str | None:

@@ -58,6 +58,7 @@ class ToolRun:
 
     items: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: Citations of the closing message; their positions are set once its text is known.
     annotations: list[dict[str, Any]] = field(default_factory=list)
     #: True when the response ends waiting for the caller (a function call, an approval).
     waiting: bool = False
@@ -99,7 +100,7 @@ def run_hosted_tools(
             for result in results[:1]:
                 run.notes.append(f"From {result['filename']}: {result['text']}")
                 run.annotations.append(
-                    {"type": "file_citation", "file_id": result["file_id"], "filename": result["filename"], "index": 0}
+                    {"type": "file_citation", "file_id": result["file_id"], "filename": result["filename"]}
                 )
             if not results:
                 run.notes.append("The vector stores hold nothing that matches.")
@@ -114,9 +115,7 @@ def run_hosted_tools(
                 }
             )
             run.notes.append("Web search (local stand-in, nothing was fetched).")
-            run.annotations.append(
-                {"type": "url_citation", "start_index": 0, "end_index": 1, "title": "local stand-in", "url": url}
-            )
+            run.annotations.append({"type": "url_citation", "title": "local stand-in", "url": url})
         elif kind == "code_interpreter":
             container = tool.get("container")
             container_id = container if isinstance(container, str) else new_id("cntr")

@@ -298,10 +298,9 @@ class OpenAICompatibleAPI:
         if run.waiting:
             return run.items
         text = _answer_text(body.get("text"), " ".join([_reply_text(said), *run.notes]), said)
-        annotations = [dict(a, index=len(text)) if a["type"] == "file_citation" else a for a in run.annotations]
-        for annotation in annotations:
-            if annotation["type"] == "url_citation":
-                annotation["end_index"] = len(text)
+        # Citations point at the whole closing text, which is known only now.
+        placed = {"file_citation": {"index": len(text)}, "url_citation": {"start_index": 0, "end_index": len(text)}}
+        annotations = [{**a, **placed.get(a["type"], {})} for a in run.annotations]
         message = {
             "type": "message",
             "id": new_id("msg"),

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any
+from urllib.parse import urlsplit
 
 from ..hosts import is_genai_host
 from ._http import LoopbackHandler, LoopbackHTTPServer
@@ -235,7 +236,7 @@ def _make_handler(endpoint: OciTestEndpoint) -> type[BaseHTTPRequestHandler]:
             headers = headers or {}
             require_scope = endpoint.require_scope
             if require_scope is None:
-                require_scope = is_genai_host(headers.get("host", "").rpartition(":")[0] or headers.get("host", ""))
+                require_scope = is_genai_host(urlsplit("//" + headers.get("host", "")).hostname or "")
             reply = endpoint.api.handle(
                 self.command, self.path, headers, raw, endpoint.api_path, require_scope=require_scope
             )
