@@ -41,6 +41,7 @@ from .errors import ConfigurationError, OciOpenAIError
 from .hosts import HostPattern, HostPolicy
 from .http_auth_base import HttpxAuthBase
 from .logs import configure_logging
+from .model_deployments import Routed, parse_routing, route, routing_from_env
 from .oci_config import DEFAULT_CONFIG_FILE, DEFAULT_PROFILE
 from .proxies import proxy_for
 from .request_errors import for_openai
@@ -81,6 +82,33 @@ def _rewrite_model(request: Any, model_map: Mapping[str, str]) -> Any:
     headers.pop("content-length", None)
     content = json.dumps(body, separators=(",", ":")).encode()
     return type(request)(request.method, request.url, headers=headers, content=content, extensions=request.extensions)
+
+
+#: The model-deployment changes already logged in this process (each is logged once).
+_LOGGED_ROUTING: set[str] = set()
+
+
+def _route_deployment(request: Any, mode: str) -> None:
+    """Send a model-deployment request to the endpoint ``mode`` names (:mod:`.model_deployments`),
+    before it is signed: the path is part of the signature."""
+    routed: Routed | None = route(request.url.raw_path, request.content, request.headers, mode)
+    if routed is None:
+        return
+    request.url = request.url.copy_with(raw_path=routed.target)
+    for name, value in routed.headers:
+        request.headers[name] = value
+    if routed.change not in _LOGGED_ROUTING:
+        _LOGGED_ROUTING.add(routed.change)
+        how = (
+            "streamed requests go to /<OCID>/predictWithResponseStream"
+            if routed.change == "streaming endpoint"
+            else "requests go to /<OCID>/predict or /predictWithResponseStream with route and enable-streaming headers"
+        )
+        logger.info(
+            "model deployment: %s (deployment_routing=%s; OCI_OPENAI_DEPLOYMENT_ROUTING=off sends them as they are)",
+            how,
+            mode,
+        )
 
 
 _WATCHED_HEADERS = frozenset((*_KEPT_HEADERS, *STRIPPED_HEADERS, "host"))
@@ -168,7 +196,10 @@ class OciAuth(HttpxAuthBase):  # type: ignore[misc]
 
     ``hosts`` adds hosts to sign besides OCI's own service hosts (``host``,
     ``host:port`` or ``*.suffix``); ``delegate`` is an auth to apply to every other
-    request (the caller's own, kept when the shim attaches itself to their client).
+    request (the caller's own, kept when the shim attaches itself to their client);
+    ``deployment_routing`` (``path``, ``header`` or ``off``; else
+    ``OCI_OPENAI_DEPLOYMENT_ROUTING``, else ``path``) says where model-deployment
+    requests go (:mod:`.model_deployments`).
     """
 
     requires_request_body = True
@@ -185,8 +216,14 @@ class OciAuth(HttpxAuthBase):  # type: ignore[misc]
         delegate: Any = None,
         retry_on_401: bool = True,
         model_map: Mapping[str, str] | None = None,
+        deployment_routing: str | None = None,
     ) -> None:
         configure_logging()
+        self.deployment_routing = (
+            routing_from_env(os.environ)
+            if deployment_routing is None
+            else parse_routing(deployment_routing, source="deployment_routing")
+        )
         self.credentials = credentials
         self.policy = (policy or HostPolicy()).with_hosts(hosts)
         self._verdicts: dict[tuple[str, str, int | None], bool] = {}
@@ -203,6 +240,13 @@ class OciAuth(HttpxAuthBase):  # type: ignore[misc]
         view.__dict__.update(self.__dict__)
         view.policy = self.policy.with_hosts(hosts)
         view._verdicts = {}
+        return view
+
+    def routing_deployments(self, mode: str) -> OciAuth:
+        """A view of this auth that sends model-deployment requests as ``mode`` says."""
+        view = object.__new__(type(self))
+        view.__dict__.update(self.__dict__)
+        view.deployment_routing = parse_routing(mode, source="deployment_routing")
         return view
 
     def for_http_client(self, http_client: Any, *, delegate: Any = None) -> OciAuth:
@@ -274,6 +318,7 @@ class OciAuth(HttpxAuthBase):  # type: ignore[misc]
         self._refuse_if_proxied(request)
         request.read()
         request = _rewrite_model(request, self.model_map)
+        _route_deployment(request, self.deployment_routing)
         self._add_signed_headers(request)
         key = self.credentials.get()
         _sign(request, key, fresh_date=False, header_names=self.header_names)
@@ -321,6 +366,7 @@ class OciAuth(HttpxAuthBase):  # type: ignore[misc]
         self._refuse_if_proxied(request)
         await request.aread()
         request = _rewrite_model(request, self.model_map)
+        _route_deployment(request, self.deployment_routing)
         self._add_signed_headers(request)
         # One read decides: a fresh key is used as is, anything else (missing, due, or
         # a reload under way) is waited for in a worker thread, never on the loop.
@@ -396,10 +442,11 @@ class OciUserPrincipalAuth(OciAuth):
         refresh_interval: float | None = None,
         *,
         hosts: Iterable[str] | None = None,
+        deployment_routing: str | None = None,
     ) -> None:
         check_refresh_interval(refresh_interval)
         credentials = ApiKeyCredentials(profile_name, _config_file(config_file, profile_name))
-        super().__init__(credentials, hosts=_env_hosts(hosts))
+        super().__init__(credentials, hosts=_env_hosts(hosts), deployment_routing=deployment_routing)
 
 
 class OciSessionAuth(OciAuth):
@@ -417,6 +464,7 @@ class OciSessionAuth(OciAuth):
         refresh_interval: float | None = None,
         *,
         hosts: Iterable[str] | None = None,
+        deployment_routing: str | None = None,
         generic_headers: Iterable[str] | None = None,
         body_headers: Iterable[str] | None = None,
     ) -> None:
@@ -424,7 +472,7 @@ class OciSessionAuth(OciAuth):
         header_names = signed_header_policy(generic_headers, body_headers)
         credentials = SessionCredentials(profile_name, _config_file(config_file, profile_name))
         credentials.max_age = max_age
-        super().__init__(credentials, hosts=_env_hosts(hosts))
+        super().__init__(credentials, hosts=_env_hosts(hosts), deployment_routing=deployment_routing)
         self.header_names = header_names
 
 
@@ -434,12 +482,17 @@ class _TokenPrincipalAuth(OciAuth):
     _principal: Callable[..., Any]
 
     def __init__(
-        self, refresh_interval: float | None = None, *, hosts: Iterable[str] | None = None, **kwargs: Any
+        self,
+        refresh_interval: float | None = None,
+        *,
+        hosts: Iterable[str] | None = None,
+        deployment_routing: str | None = None,
+        **kwargs: Any,
     ) -> None:
         max_age = check_refresh_interval(refresh_interval)
         credentials = type(self)._principal(**kwargs)
         credentials.max_age = max_age
-        super().__init__(credentials, hosts=_env_hosts(hosts))
+        super().__init__(credentials, hosts=_env_hosts(hosts), deployment_routing=deployment_routing)
 
 
 class OciInstancePrincipalAuth(_TokenPrincipalAuth):
@@ -479,13 +532,14 @@ class OciDelegationTokenAuth(OciAuth):
         delegation_token: str | None = None,
         delegation_token_file: str | None = None,
         hosts: Iterable[str] | None = None,
+        deployment_routing: str | None = None,
         **kwargs: Any,
     ) -> None:
         max_age = check_refresh_interval(refresh_interval)
         token = DelegationToken.find(delegation_token, delegation_token_file, profile_name, config_file)
         credentials = instance_principal(delegation_token=token, **kwargs)
         credentials.max_age = max_age
-        super().__init__(credentials, hosts=_env_hosts(hosts))
+        super().__init__(credentials, hosts=_env_hosts(hosts), deployment_routing=deployment_routing)
         self.header_names = ((*BASIC_HEADERS, OBO_HEADER), BODY_HEADERS)
         self.delegation_token = token
 

@@ -29,12 +29,14 @@ ATTRIBUTE = "_oci_openai_signing"
 class ClientSigning:
     """The signing of one openai client: its auth, adapted to its current http client."""
 
-    __slots__ = ("_cache", "as_is", "auth")
+    __slots__ = ("_cache", "as_is", "auth", "deployment_routing")
 
-    def __init__(self, auth: Any, *, as_is: bool = False) -> None:
+    def __init__(self, auth: Any, *, as_is: bool = False, deployment_routing: str | None = None) -> None:
         self.auth = auth
         #: A foreign httpx auth given to ``OciOpenAI(auth=)``: handed to every request unchanged.
         self.as_is = as_is
+        #: The client's own ``deployment_routing=``: it holds with an auth set on its http client too.
+        self.deployment_routing = deployment_routing
         self._cache: tuple[Any, Any, OciAuth] | None = None
 
     def auth_for(self, http_client: Any) -> Any:
@@ -50,6 +52,8 @@ class ClientSigning:
 
         if isinstance(own, OciAuth):
             view = own.for_http_client(http_client, delegate=own.delegate)
+            if self.deployment_routing is not None:
+                view = view.routing_deployments(self.deployment_routing)
         else:
             view = self.auth.for_http_client(http_client, delegate=own)
         self._cache = (http_client, own, view)
@@ -62,10 +66,11 @@ def signing_of(client: Any) -> ClientSigning | None:
     return signing
 
 
-def attach(client: Any, auth: Any, *, as_is: bool = False) -> ClientSigning:
+def attach(client: Any, auth: Any, *, as_is: bool = False, deployment_routing: str | None = None) -> ClientSigning:
     """Make ``client`` (an openai client) sign its OCI requests with ``auth`` (``as_is``:
-    a foreign httpx auth, applied to every request)."""
-    signing = ClientSigning(auth, as_is=as_is)
+    a foreign httpx auth, applied to every request; ``deployment_routing``: the client's
+    own choice, also over an auth set on its http client)."""
+    signing = ClientSigning(auth, as_is=as_is, deployment_routing=deployment_routing)
     vars(client)[ATTRIBUTE] = signing
     return signing
 

@@ -65,6 +65,21 @@ def _deprecated(argument: str) -> None:
     )
 
 
+def _deployment_base_url(model_deployment_id: str, region: str | None, auth: Any, api: str) -> str:
+    """The base URL of a model deployment named by its OCID: in ``region``, else the region
+    the OCID names, else the principal's."""
+    from .model_deployments import deployment_base_url, deployment_region, ocid_region, parse_deployment_ocid
+
+    source = "model_deployment_id="
+    ocid = parse_deployment_ocid(model_deployment_id, source=source)
+    if api != "openai":
+        raise ConfigurationError(f"api={api!r} is a Generative AI API; a model deployment takes no api=")
+    if region is None and ocid_region(ocid) is None and isinstance(auth, OciAuth):
+        known = principal_region(auth.credentials)
+        region = known[0] if known is not None else None
+    return deployment_base_url(ocid, deployment_region(ocid, region, source=source, region_source="region="))
+
+
 def _resolve(
     auth: Any,
     base_url: str | None,
@@ -74,8 +89,20 @@ def _resolve(
     compartment_id: str | None,
     conversation_store_id: str | None,
     kwargs: dict[str, Any],
+    *,
+    model_deployment_id: str | None = None,
+    deployment_routing: str | None = None,
 ) -> tuple[Any, str, dict[str, Any]]:
     """The auth (``"auto"`` resolved), the base URL and openai's keyword arguments."""
+    if deployment_routing is not None:
+        from .model_deployments import parse_routing
+
+        parse_routing(deployment_routing, source="deployment_routing")
+    if model_deployment_id is not None and (base_url or service_endpoint):
+        raise ConfigurationError(
+            f"model_deployment_id= and {'base_url' if base_url else 'service_endpoint'}= both name the endpoint; "
+            "pass one of them"
+        )
     if auth == "auto":
         from .auto_auth import auth_from_environment
 
@@ -94,6 +121,8 @@ def _resolve(
         if not base_url:
             assert service_endpoint is not None
             base_url = service_endpoint.rstrip(" /") + API_PATHS.get(api, API_PATHS["openai"])
+    elif model_deployment_id is not None:
+        base_url = _deployment_base_url(model_deployment_id, region, auth, api)
     elif region:
         base_url = region_base_url(region, api)
     elif isinstance(auth, OciAuth) and (known := principal_region(auth.credentials)) is not None:
@@ -144,12 +173,16 @@ def _resolve(
 _COPYING: contextvars.ContextVar[ClientSigning | None] = contextvars.ContextVar("oci_openai_copying", default=None)
 
 
-def _bind(client: Any, auth: Any, base_url: str) -> None:
+def _bind(client: Any, auth: Any, base_url: str, deployment_routing: str | None = None) -> None:
     parent = _COPYING.get()
     if auth is None and parent is not None:
-        attach(client, parent.auth, as_is=parent.as_is)
+        attach(client, parent.auth, as_is=parent.as_is, deployment_routing=parent.deployment_routing)
         return
     if auth is not None and not isinstance(auth, OciAuth):
+        if deployment_routing is not None:
+            raise ConfigurationError(
+                f"deployment_routing= needs one of this package's auths; a {type(auth).__name__} signs as it is"
+            )
         # Someone else's httpx auth (oci-openai took any): used as is, for every request.
         # The host guard is this package's auths' job; the README says so.
         library = _http_library_of(client._client)
@@ -172,7 +205,10 @@ def _bind(client: Any, auth: Any, base_url: str) -> None:
                 "OciResourcePrincipalAuth(), OciWorkloadIdentityAuth(), or 'auto' (from the environment)"
             )
     trusted = [] if parent is not None else [pattern for pattern in [url_host_pattern(base_url)] if pattern]
-    attach(client, auth.trusting(trusted))
+    view = auth.trusting(trusted)
+    if deployment_routing is not None:
+        view = view.routing_deployments(deployment_routing)
+    attach(client, view, deployment_routing=deployment_routing)
     refuse_proxied_base_url(client, base_url)
 
 
@@ -198,7 +234,10 @@ class OciOpenAI(openai.OpenAI):
     ``service_endpoint`` (the service URL, to which ``/openai/v1`` is added) or
     ``region`` (its Generative AI data plane; ``api="control"`` for its control plane,
     where vector stores are managed, ``api="actions"`` for the ``/20231130/actions/v1``
-    flavour); the first given wins, as in oci-openai. The data plane needs ``project``
+    flavour); the first given wins, as in oci-openai. ``model_deployment_id`` (a Data
+    Science model deployment OCID) stands for its base URL, in ``region`` or the region
+    the OCID names; ``deployment_routing`` (``path``, ``header``, ``off``) says where
+    its requests go (:mod:`.model_deployments`). The data plane needs ``project``
     (openai's own argument: a Generative AI Project OCID, else ``OPENAI_PROJECT_ID``) or,
     in the older form, ``compartment_id`` (which then warns once, as does
     ``conversation_store_id``); the control plane sends ``compartment_id`` as
@@ -220,13 +259,24 @@ class OciOpenAI(openai.OpenAI):
         api: str = "openai",
         compartment_id: str | None = None,
         conversation_store_id: str | None = None,
+        model_deployment_id: str | None = None,
+        deployment_routing: str | None = None,
         **kwargs: Any,
     ) -> None:
         auth, base_url, kwargs = _resolve(
-            auth, base_url, service_endpoint, region, api, compartment_id, conversation_store_id, kwargs
+            auth,
+            base_url,
+            service_endpoint,
+            region,
+            api,
+            compartment_id,
+            conversation_store_id,
+            kwargs,
+            model_deployment_id=model_deployment_id,
+            deployment_routing=deployment_routing,
         )
         super().__init__(**kwargs)
-        _bind(self, auth, base_url)
+        _bind(self, auth, base_url, deployment_routing)
 
     @property
     def custom_auth(self) -> Any:
@@ -259,13 +309,24 @@ class AsyncOciOpenAI(openai.AsyncOpenAI):
         api: str = "openai",
         compartment_id: str | None = None,
         conversation_store_id: str | None = None,
+        model_deployment_id: str | None = None,
+        deployment_routing: str | None = None,
         **kwargs: Any,
     ) -> None:
         auth, base_url, kwargs = _resolve(
-            auth, base_url, service_endpoint, region, api, compartment_id, conversation_store_id, kwargs
+            auth,
+            base_url,
+            service_endpoint,
+            region,
+            api,
+            compartment_id,
+            conversation_store_id,
+            kwargs,
+            model_deployment_id=model_deployment_id,
+            deployment_routing=deployment_routing,
         )
         super().__init__(**kwargs)
-        _bind(self, auth, base_url)
+        _bind(self, auth, base_url, deployment_routing)
 
     @property
     def custom_auth(self) -> Any:

@@ -52,6 +52,8 @@ def run(url_option: str | None, *, call: bool, model: str | None, out: Callable[
         if name != "auth":
             out(f"{name.replace('_', ' ')}: {value}")
     known = principal_region(auth.credentials)
+    if settings.model_deployment_id:
+        out(f"model deployment: {settings.model_deployment_id} (OCI_OPENAI_MODEL_DEPLOYMENT_ID)")
     if settings.region:
         out(f"region: {settings.region} (OCI_OPENAI_REGION)")
     else:
@@ -68,6 +70,7 @@ def run(url_option: str | None, *, call: bool, model: str | None, out: Callable[
         kind = "an OCI service host" if is_oci_service_host(host) else "a host trusted through OCI_OPENAI_HOSTS"
         out(f"url: {without_userinfo(url)}: {kind}, requests will be signed")
         usable = _explain_plane(genai_plane(url), project, settings.compartment_id, out)
+        _explain_deployment(url, auth.deployment_routing, out)
     key = auth.credentials.get()
     sign_request(
         method="GET",
@@ -87,6 +90,22 @@ def run(url_option: str | None, *, call: bool, model: str | None, out: Callable[
         usable = _call(url, auth, project, settings.compartment_id, model, out) and usable
     out("doctor: usable" if usable else "doctor: NOT usable (see above)")
     return 0 if usable else 1
+
+
+#: What each routing mode does to a model deployment's requests, for the ``plane:`` line.
+_ROUTING_EFFECTS = {
+    "path": "streamed requests go to /predictWithResponseStream",
+    "header": "requests go to /predict or /predictWithResponseStream with route and enable-streaming headers",
+    "off": "requests go where the client sends them; streamed ones will not stream",
+}
+
+
+def _explain_deployment(url: str, routing: str, out: Callable[[str], None]) -> None:
+    """Say how a model deployment's requests are routed (``OCI_OPENAI_DEPLOYMENT_ROUTING``)."""
+    from .model_deployments import DEPLOYMENT_OCID_PREFIX
+
+    if urlsplit(url).path.startswith("/" + DEPLOYMENT_OCID_PREFIX):
+        out(f"plane: Data Science model deployment; deployment routing {routing}: {_ROUTING_EFFECTS[routing]}")
 
 
 def _explain_plane(plane: str | None, project: str | None, compartment: str | None, out: Callable[[str], None]) -> bool:
@@ -137,6 +156,9 @@ def _call(
     started = time.time()
     try:
         with httpx.Client(auth=auth, headers=headers, timeout=30.0) as client:
+            if not model and urlsplit(url).path.startswith("/ocid1.datasciencemodeldeployment."):
+                out("call: skipped: a model deployment's /predict takes POST only; pass --model to send a chat request")
+                return True
             if model:
                 target = f"{base}/chat/completions"
                 payload = {"model": model, "messages": [{"role": "user", "content": "ping"}], "max_tokens": 1}

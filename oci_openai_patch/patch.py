@@ -53,6 +53,8 @@ class _PatchState:
     project_id: str | None = None
     region_base_url: str | None = None
     model_map: dict[str, str] = field(default_factory=dict)
+    #: ``patch(deployment_routing=)``; None: each auth's own (``OCI_OPENAI_DEPLOYMENT_ROUTING``).
+    deployment_routing: str | None = None
     error: ConfigurationError | None = None
     _auth: Any = None
     _guard: Any = None
@@ -83,6 +85,8 @@ class _PatchState:
             if self._auth is None:
                 # A view, so an auth the caller passed to patch() is not changed.
                 auth = self.auth_factory().trusting(self.policy.extra)
+                if self.deployment_routing is not None:
+                    auth = auth.routing_deployments(self.deployment_routing)
                 if self.model_map:
                     auth.model_map = dict(self.model_map)
                 self._auth = auth
@@ -94,7 +98,12 @@ class _PatchState:
         if self._guard is None:
             from .auth import OciAuth
 
-            self._guard = OciAuth(_DeferredCredentials(self), policy=self.policy, model_map=self.model_map)
+            self._guard = OciAuth(
+                _DeferredCredentials(self),
+                policy=self.policy,
+                model_map=self.model_map,
+                deployment_routing=self.deployment_routing,
+            )
         return self._guard
 
 
@@ -140,24 +149,22 @@ def auth_from_settings(settings: Settings) -> Any:
     from . import auth as auth_module
 
     kind = settings.auth_kind
+    common: dict[str, Any] = {"hosts": (), "deployment_routing": settings.deployment_routing}
+    profile: dict[str, Any] = {"config_file": settings.config_file, "profile_name": settings.profile}
     if kind == "user_principal":
-        return auth_module.OciUserPrincipalAuth(
-            config_file=settings.config_file, profile_name=settings.profile, hosts=()
-        )
+        return auth_module.OciUserPrincipalAuth(**profile, **common)
     if kind == "session":
-        return auth_module.OciSessionAuth(config_file=settings.config_file, profile_name=settings.profile, hosts=())
+        return auth_module.OciSessionAuth(**profile, **common)
     # The federation endpoint, service-account token path and token timeout are read
     # from the environment by the credentials themselves (the explicit classes do too).
     if kind == "instance_principal":
-        return auth_module.OciInstancePrincipalAuth(hosts=())
+        return auth_module.OciInstancePrincipalAuth(**common)
     if kind == "resource_principal":
-        return auth_module.OciResourcePrincipalAuth(hosts=())
+        return auth_module.OciResourcePrincipalAuth(**common)
     if kind == "delegation_token":
-        return auth_module.OciDelegationTokenAuth(
-            profile_name=settings.profile, config_file=settings.config_file, hosts=()
-        )
+        return auth_module.OciDelegationTokenAuth(**profile, **common)
     if kind == "workload_identity":
-        return auth_module.OciWorkloadIdentityAuth(hosts=())
+        return auth_module.OciWorkloadIdentityAuth(**common)
     raise ConfigurationError(f"OCI_OPENAI_AUTH={kind!r} is not an auth kind")  # pragma: no cover
 
 
@@ -358,13 +365,17 @@ def patch(
     hosts: Iterable[str] | None = None,
     region: str | None = None,
     model_map: Mapping[str, str] | None = None,
+    model_deployment_id: str | None = None,
+    deployment_routing: str | None = None,
     _defer_errors: bool = False,
 ) -> None:
     """Make every ``openai.OpenAI`` / ``AsyncOpenAI`` built for an OCI host sign its requests.
 
     With no arguments everything comes from the environment (``OCI_OPENAI_AUTH`` and the
-    rest of the contract); arguments override it. Calling it again updates the
-    configuration without wrapping twice.
+    rest of the contract); arguments override it (``model_deployment_id`` and
+    ``deployment_routing`` stand for ``OCI_OPENAI_MODEL_DEPLOYMENT_ID`` and
+    ``OCI_OPENAI_DEPLOYMENT_ROUTING``). Calling it again updates the configuration
+    without wrapping twice.
     """
     global _state
     import openai
@@ -372,7 +383,17 @@ def patch(
 
     try:
         configure_logging()
-        _state = _build_state(auth, compartment_id, conversation_store_id, project_id, hosts, region, model_map)
+        _state = _build_state(
+            auth,
+            compartment_id,
+            conversation_store_id,
+            project_id,
+            hosts,
+            region,
+            model_map,
+            model_deployment_id,
+            deployment_routing,
+        )
     except ConfigurationError as error:
         if not _defer_errors:
             raise
@@ -404,6 +425,8 @@ def _build_state(
     hosts: Iterable[str] | None,
     region: str | None,
     model_map: Mapping[str, str] | None,
+    model_deployment_id: str | None = None,
+    deployment_routing: str | None = None,
 ) -> _PatchState:
     settings = load_settings() if auth is None else None
     policy = HostPolicy(extra=settings.hosts if settings else ())
@@ -414,9 +437,25 @@ def _build_state(
         return auth if auth is not None else auth_from_settings(settings)  # type: ignore[arg-type]
 
     from .hosts import region_base_url
+    from .model_deployments import deployment_base_url, deployment_region, parse_deployment_ocid, parse_routing
     from .settings import parse_compartment, parse_project
 
     chosen_region = region or (settings.region if settings else None)
+    deployment = (
+        parse_deployment_ocid(model_deployment_id, source="model_deployment_id")
+        if model_deployment_id
+        else (settings.model_deployment_id if settings else None)
+    )
+    if deployment is not None:
+        where = deployment_region(
+            deployment,
+            chosen_region,
+            source="model_deployment_id" if model_deployment_id else "OCI_OPENAI_MODEL_DEPLOYMENT_ID",
+            region_source="region" if region else "OCI_OPENAI_REGION",
+        )
+        default_base_url: str | None = deployment_base_url(deployment, where)
+    else:
+        default_base_url = region_base_url(chosen_region) if chosen_region else None
     compartment = compartment_id or (settings.compartment_id if settings else None)
     state = _PatchState(
         auth_factory=factory,
@@ -426,8 +465,11 @@ def _build_state(
         project_id=parse_project(project_id, source="project_id")
         if project_id
         else (settings.project_id if settings else None),
-        region_base_url=region_base_url(chosen_region) if chosen_region else None,
+        region_base_url=default_base_url,
         model_map=dict(model_map) if model_map is not None else (settings.model_map if settings else {}),
+        deployment_routing=parse_routing(deployment_routing, source="deployment_routing")
+        if deployment_routing is not None
+        else None,
     )
     _log_switched_on(auth, settings)  # the settings just read: the environment is parsed once
     return state

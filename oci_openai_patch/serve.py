@@ -91,6 +91,11 @@ def serve(port: int, directory: str | None, tls: bool, out: TextIO = sys.stdout)
             f"control plane (vector stores; needs the compartment): {endpoint.origin}{CONTROL_API_PATH}",
             file=out,
         )
+        print(
+            f"Data Science model deployment (streams from /predictWithResponseStream): "
+            f"{endpoint.model_deployment_base_url}",
+            file=out,
+        )
         print("Ctrl-C stops it.\n", file=out, flush=True)
         while True:
             time.sleep(3600)

@@ -14,6 +14,13 @@ from dataclasses import dataclass, field
 
 from .errors import ConfigurationError
 from .hosts import HostPattern, parse_host_list, region_base_url
+from .model_deployments import (
+    OCI_OPENAI_DEPLOYMENT_ROUTING,
+    deployment_base_url,
+    deployment_region,
+    parse_deployment_ocid,
+    routing_from_env,
+)
 from .oci_config import DEFAULT_CONFIG_FILE, DEFAULT_PROFILE
 
 #: Switches the zero-code shim on and picks the principal kind; unset or empty: off.
@@ -36,6 +43,12 @@ OCI_OPENAI_COMPARTMENT_ID = "OCI_OPENAI_COMPARTMENT_ID"
 OCI_OPENAI_CONVERSATION_STORE_ID = "OCI_OPENAI_CONVERSATION_STORE_ID"
 #: Region whose Generative AI endpoint a client with no base URL at all is pointed at.
 OCI_OPENAI_REGION = "OCI_OPENAI_REGION"
+#: A Data Science model deployment OCID: a client with no base URL at all is pointed at that
+#: deployment (in ``OCI_OPENAI_REGION``, else the region the OCID names) instead.
+OCI_OPENAI_MODEL_DEPLOYMENT_ID = "OCI_OPENAI_MODEL_DEPLOYMENT_ID"
+#: Where model-deployment requests go: ``path`` (the default: streamed ones to
+#: ``predictWithResponseStream``), ``header`` (header routing), ``off`` (as sent).
+DEPLOYMENT_ROUTING = OCI_OPENAI_DEPLOYMENT_ROUTING
 #: Extra hosts to sign besides OCI's service hosts: ``host``, ``host:port`` or ``*.suffix``,
 #: comma-separated. Plain http is allowed only for loopback names.
 OCI_OPENAI_HOSTS = "OCI_OPENAI_HOSTS"
@@ -119,9 +132,21 @@ class Settings:
     region: str | None = None
     hosts: tuple[HostPattern, ...] = ()
     model_map: dict[str, str] = field(default_factory=dict)
+    model_deployment_id: str | None = None
+    deployment_routing: str = "path"
 
     @property
     def region_base_url(self) -> str | None:
+        """The base URL a client given none is pointed at: the model deployment's, else the
+        region's Generative AI data plane, else None."""
+        if self.model_deployment_id:
+            region = deployment_region(
+                self.model_deployment_id,
+                self.region,
+                source=OCI_OPENAI_MODEL_DEPLOYMENT_ID,
+                region_source=OCI_OPENAI_REGION,
+            )
+            return deployment_base_url(self.model_deployment_id, region)
         return region_base_url(self.region) if self.region else None
 
 
@@ -259,7 +284,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     compartment = _first(env, OCI_OPENAI_COMPARTMENT_ID, "OCI_COMPARTMENT_ID")
     project = _first(env, OCI_OPENAI_PROJECT_ID)
     region = _first(env, OCI_OPENAI_REGION)
-    if region:
+    deployment = _first(env, OCI_OPENAI_MODEL_DEPLOYMENT_ID)
+    if region and not deployment:
         region_base_url(region[1])  # an unknown region fails here, naming itself
     settings = Settings(
         auth_kind=requested[0],
@@ -271,6 +297,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         region=region[1] if region else None,
         hosts=extra_hosts_from_env(env),
         model_map=parse_model_map(env.get(OCI_OPENAI_MODEL_MAP, "")),
+        model_deployment_id=parse_deployment_ocid(deployment[1], source=deployment[0]) if deployment else None,
+        deployment_routing=routing_from_env(env),
     )
+    if deployment:
+        _ = settings.region_base_url  # a deployment in no known region, or not in OCI_OPENAI_REGION, fails here
     auth_timeout_from_env(env)  # a malformed timeout fails here, even for kinds that never wait
     return settings

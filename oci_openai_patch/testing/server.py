@@ -3,8 +3,10 @@
 :class:`OciTestEndpoint` is a real HTTP (or HTTPS) server on loopback. Every request is
 checked as OCI checks it (see :mod:`.verify`); an unsigned or badly signed one gets a 401
 with OCI's error JSON. Signed requests get OpenAI-compatible answers for chat
-completions (with SSE streaming), responses, embeddings and models. Everything received
-is recorded, so tests can assert what went on the wire.
+completions (with SSE streaming), responses, embeddings and models, on the Generative AI
+paths (:mod:`.openai_api`) and under a Data Science model deployment's OCID
+(:mod:`.model_deployments`). Everything received is recorded, so tests can assert what
+went on the wire.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from urllib.parse import urlsplit
 from ..hosts import is_genai_host
 from ._http import LoopbackHandler, LoopbackHTTPServer
 from .findings import foreign_credentials
+from .model_deployments import LOCAL_DEPLOYMENT, ModelDeployments, is_deployment_path, streamed_to_predict
 from .openai_api import CONTROL_API_PATH, OpenAICompatibleAPI
 from .pages import Event
 from .verify import SignatureVerifier, TokenIssuer, VerificationError
@@ -80,6 +83,7 @@ class OciTestEndpoint:
         port: int = 0,
         on_request: Callable[[RecordedRequest], None] | None = None,
         require_scope: bool | None = None,
+        model_deployments: tuple[str, ...] = (LOCAL_DEPLOYMENT,),
     ) -> None:
         self.verifier = verifier or SignatureVerifier()
         #: False: unsigned requests are served too (recorded as not verified), which gives
@@ -99,6 +103,8 @@ class OciTestEndpoint:
         self.api_path = api_path
         #: The OpenAI-compatible API's state (responses, conversations, files), in memory.
         self.api = OpenAICompatibleAPI()
+        #: The Data Science model deployments served under ``/<OCID>`` (:mod:`.model_deployments`).
+        self.deployments = ModelDeployments(model_deployments)
         self._faults = _Faults()
         self._lock = threading.Lock()
         #: Called with every request received, after its verdict (``serve`` logs them).
@@ -127,6 +133,11 @@ class OciTestEndpoint:
     @property
     def base_url(self) -> str:
         return self.origin + self.api_path
+
+    @property
+    def model_deployment_base_url(self) -> str:
+        """The OpenAI base URL of the first model deployment served: ``<origin>/<OCID>/predict/v1``."""
+        return f"{self.origin}/{sorted(self.deployments.ocids)[0]}/predict/v1"
 
     def start(self) -> OciTestEndpoint:
         self._thread = threading.Thread(target=self._server.serve_forever, name="oci-test-endpoint", daemon=True)
@@ -195,7 +206,7 @@ def _make_handler(endpoint: OciTestEndpoint) -> type[BaseHTTPRequestHandler]:
 
         def _handle(self) -> None:
             headers, body = self.read_request()
-            findings = foreign_credentials(self.path, headers)
+            findings = foreign_credentials(self.path, headers) + streamed_to_predict(self.path, headers, body)
 
             def record(verified: bool, key_id: str | None, reason: str | None) -> None:
                 request = RecordedRequest(self.command, self.path, headers, body, verified, key_id, reason, findings)
@@ -237,9 +248,12 @@ def _make_handler(endpoint: OciTestEndpoint) -> type[BaseHTTPRequestHandler]:
             require_scope = endpoint.require_scope
             if require_scope is None:
                 require_scope = is_genai_host(urlsplit("//" + headers.get("host", "")).hostname or "")
-            reply = endpoint.api.handle(
-                self.command, self.path, headers, raw, endpoint.api_path, require_scope=require_scope
-            )
+            if is_deployment_path(self.path):
+                reply = endpoint.deployments.handle(self.command, self.path, headers, raw)
+            else:
+                reply = endpoint.api.handle(
+                    self.command, self.path, headers, raw, endpoint.api_path, require_scope=require_scope
+                )
             if reply.events is not None:
                 self._stream(reply.events, done_marker=reply.done_marker)
             elif reply.raw is not None:
