@@ -224,6 +224,30 @@ CASES: list[Case] = [
         "OCI_OPENAI_PROJECT_ID is not a Generative AI Project OCID",
     ),
     (
+        "model deployment not an OCID",
+        lambda k: _api(k, OCI_OPENAI_MODEL_DEPLOYMENT_ID="ocid1.datasciencemodel.oc1.iad.notadeployment"),
+        "OCI_OPENAI_MODEL_DEPLOYMENT_ID is not a model deployment OCID",
+    ),
+    (
+        "model deployment in another region than OCI_OPENAI_REGION",
+        lambda k: _api(
+            k,
+            OCI_OPENAI_MODEL_DEPLOYMENT_ID="ocid1.datasciencemodeldeployment.oc1.iad.aaaa",
+            OCI_OPENAI_REGION="us-chicago-1",
+        ),
+        "is a deployment in us-ashburn-1, but OCI_OPENAI_REGION is us-chicago-1",
+    ),
+    (
+        "model deployment OCID with no region, and no OCI_OPENAI_REGION",
+        lambda k: _api(k, OCI_OPENAI_MODEL_DEPLOYMENT_ID="ocid1.datasciencemodeldeployment.oc1..aaaa"),
+        "OCI_OPENAI_MODEL_DEPLOYMENT_ID names no region the oci SDK knows; set OCI_OPENAI_REGION",
+    ),
+    (
+        "unknown deployment routing",
+        lambda k: _api(k, OCI_OPENAI_DEPLOYMENT_ROUTING="headers"),
+        "OCI_OPENAI_DEPLOYMENT_ROUTING='headers' is not a deployment routing mode; use one of path, header, off",
+    ),
+    (
         "openai's project variable holds an OpenAI project",
         lambda k: _api(k, OCI_OPENAI_COMPARTMENT_ID="", OPENAI_PROJECT_ID="proj_abc123"),
         "OPENAI_PROJECT_ID is not a Generative AI Project OCID",

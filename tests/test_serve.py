@@ -171,3 +171,116 @@ def test_a_taken_port_is_a_clear_error(tmp_path: Path) -> None:
         result.stderr
     )
     assert os.listdir(tmp_path) == []  # nothing written before the port is ours
+
+
+# The older package's three model-deployment examples, as its README writes them; only the
+# placeholders are filled in (the base URL ``serve`` prints, a model name, the profile).
+OLDER_DEPLOYMENT_EXAMPLES = {
+    "sync": """
+from oci_openai_patch import OciOpenAI, OciSessionAuth
+
+client = OciOpenAI(
+    base_url="<base url>",
+    auth=OciSessionAuth(profile_name="DEFAULT")
+)
+
+response = client.chat.completions.create(
+    model="odsc-llm",
+    messages=[
+        {
+            "role": "user",
+            "content": "Explain how to list all files in a directory using Python.",
+        },
+    ],
+)
+
+print(response.model_dump_json())
+""",
+    "async": """
+import asyncio
+from oci_openai_patch import AsyncOciOpenAI, OciSessionAuth
+
+async def main():
+    # Example for OCI Data Science Model Deployment endpoint
+    client = AsyncOciOpenAI(
+        base_url="<base url>",
+        auth=OciSessionAuth(profile_name="DEFAULT")
+    )
+
+    response = await client.chat.completions.create(
+        model="odsc-llm",
+        messages=[
+            {
+                "role": "user",
+                "content": "Explain how to list all files in a directory using Python.",
+            },
+        ],
+    )
+
+    print(response.model_dump_json())
+
+asyncio.run(main())
+""",
+    "native": """
+import openai
+from openai import OpenAI
+from oci_openai_patch import OciSessionAuth
+if openai.__version__.startswith("3."):  # openai 3 sends with httpx2
+    import httpx2 as httpx
+else:
+    import httpx
+
+# Example for OCI Data Science Model Deployment endpoint
+client = OpenAI(
+    api_key="OCI",
+    base_url="<base url>",
+    http_client=httpx.Client(auth=OciSessionAuth()),
+)
+
+response = client.chat.completions.create(
+    model="odsc-llm",
+    messages=[
+        {
+            "role": "user",
+            "content": "Explain how to list all files in a directory using Python.",
+        },
+    ],
+)
+
+print(response.model_dump_json())
+""",
+}
+
+STREAMED_TOO = """
+stream = client.chat.completions.create(
+    model="odsc-llm", messages=[{"role": "user", "content": "streamed"}], stream=True
+)
+print("".join(chunk.choices[0].delta.content or "" for chunk in stream if chunk.choices))
+"""
+
+
+def test_the_older_packages_deployment_examples_run_against_serve(served: Served, tmp_path: Path) -> None:
+    import json
+
+    line = next(text for text in served.banner if text.startswith("Data Science model deployment"))
+    base_url = line.rpartition(": ")[2].strip()
+    assert base_url.endswith("/predict/v1") and "/ocid1.datasciencemodeldeployment." in base_url
+    session_line = next(text for text in served.banner if text.startswith("session token instead: export "))
+    session = dict(item.split("=", 1) for item in shlex.split(session_line.partition("export ")[2]))
+    home = tmp_path / "home"
+    (home / ".oci").mkdir(parents=True)
+    (home / ".oci" / "config").write_text(Path(session["OCI_OPENAI_CONFIG_FILE"]).read_text(encoding="utf-8"))
+    # No shim: the examples sign by themselves; the endpoint's host is trusted as serve says.
+    env = clean_env(HOME=str(home), OCI_OPENAI_HOSTS=served.exports["OCI_OPENAI_HOSTS"], OPENAI_API_KEY="sk-app")
+    for name, example in OLDER_DEPLOYMENT_EXAMPLES.items():
+        program = example.replace("<base url>", base_url) + (STREAMED_TOO if name != "async" else "")
+        lines = run_program(program, env).splitlines()
+        reply = json.loads(lines[0])
+        assert reply["choices"][0]["message"]["content"].endswith("list all files in a directory using Python."), name
+        if name != "async":
+            assert lines[1].endswith("You said: streamed"), name
+    log = served.stop()
+    deployment = base_url.split("/")[3]
+    assert log.count(f"POST /{deployment}/predict/v1/chat/completions: verified, keyId ST$") == 3, log
+    assert log.count(f"POST /{deployment}/predictWithResponseStream/v1/chat/completions: verified, keyId ST$") == 2
+    assert "FINDING" not in log
