@@ -31,6 +31,7 @@ _EXPORTS = {
     "region_base_url": "hosts",
     "control_plane_base_url": "hosts",
     "is_oci_service_host": "hosts",
+    "deployment_base_url": "model_deployments",
 }
 
 __all__ = [
@@ -48,6 +49,7 @@ __all__ = [
     "OciUserPrincipalAuth",
     "OciWorkloadIdentityAuth",
     "control_plane_base_url",
+    "deployment_base_url",
     "is_oci_service_host",
     "region_base_url",
 ]
@@ -66,6 +68,7 @@ if TYPE_CHECKING:
     from .clients import AsyncOciOpenAI, OciOpenAI
     from .errors import ConfigurationError, CredentialsError, OciOpenAIError
     from .hosts import control_plane_base_url, is_oci_service_host, region_base_url
+    from .model_deployments import deployment_base_url
 
 
 def __getattr__(name: str) -> object:

@@ -88,13 +88,27 @@ def _rewrite_model(request: Any, model_map: Mapping[str, str]) -> Any:
 _LOGGED_ROUTING: set[str] = set()
 
 
+def _with_target(url: Any, target: bytes) -> Any:
+    """``url`` with another raw path, same query. httpx's ``copy_with`` parses the whole URL
+    again (21 us, four times the rest of the routing); both libraries keep the parsed URL as
+    a named tuple whose path can be replaced as it is. Otherwise, ``copy_with``."""
+    path, _, _query = target.partition(b"?")
+    reference = getattr(url, "_uri_reference", None)
+    if reference is not None and hasattr(reference, "_replace") and isinstance(getattr(reference, "path", None), str):
+        copy = object.__new__(type(url))
+        copy._uri_reference = reference._replace(path=path.decode("ascii"))
+        if copy.raw_path == target:
+            return copy
+    return url.copy_with(raw_path=target)
+
+
 def _route_deployment(request: Any, mode: str) -> None:
     """Send a model-deployment request to the endpoint ``mode`` names (:mod:`.model_deployments`),
     before it is signed: the path is part of the signature."""
     routed: Routed | None = route(request.url.raw_path, request.content, request.headers, mode)
     if routed is None:
         return
-    request.url = request.url.copy_with(raw_path=routed.target)
+    request.url = _with_target(request.url, routed.target)
     for name, value in routed.headers:
         request.headers[name] = value
     if routed.change not in _LOGGED_ROUTING:

@@ -73,10 +73,14 @@ class Routed:
     change: str = ""
 
 
+#: ``"stream": true`` somewhere in a body: only then is it parsed, to see that it is the top level's.
+_STREAM_TRUE = re.compile(rb'"stream"\s*:\s*true')
+
+
 def streams(content: bytes) -> bool:
-    """Whether a request body is a JSON object with ``"stream": true``; the parse is paid
-    only by bodies that mention ``"stream"``."""
-    if b'"stream"' not in content:
+    """Whether a request body is a JSON object with ``"stream": true``. The parse (some
+    2 ms for a 1 MB body) is paid only by bodies that say ``"stream": true`` somewhere."""
+    if _STREAM_TRUE.search(content) is None:
         return False
     try:
         body = json.loads(content)

@@ -5,7 +5,8 @@ Usage: ``python tools/run_reference_examples.py PATH/TO/oci-openai-README.md [PY
 The examples are read from that README at run time (nothing of them is kept here) and
 changed only as a migrating user would: the import line (``oci_openai`` ->
 ``oci_openai_patch``), the endpoint URL (-> the served one, which is loopback, so
-``OCI_OPENAI_HOSTS`` names it), and the README's placeholders (profile, compartment,
+``OCI_OPENAI_HOSTS`` names it: the Generative AI one, or for a model-deployment URL the
+served deployment's), and the README's placeholders (profile, compartment,
 model). A snippet written with a top-level ``await`` is wrapped in ``asyncio.run``.
 ``~/.oci/config`` is the served session profile, or the API-key one for snippets using
 ``OciUserPrincipalAuth``. Prints one line per snippet: exit status, first line, last error.
@@ -36,7 +37,10 @@ def main() -> int:
     assert server.stdout is not None
     exports: dict[str, str] = {}
     session_config = ""
+    deployment_url = ""
     for line in server.stdout:
+        if line.startswith("Data Science model deployment"):
+            deployment_url = line.rpartition(": ")[2].strip()
         if line.startswith("export "):
             name, _, value = line[len("export ") :].strip().partition("=")
             exports[name] = value
@@ -49,6 +53,7 @@ def main() -> int:
     failed = 0
     for number, code in enumerate(snippets):
         code = code.replace("from oci_openai import", "from oci_openai_patch import")
+        code = re.sub(r'"https://modeldeployment\.[^"]+"', f'"{deployment_url}"', code)
         code = re.sub(r'"https://[^"]+"', f'"{exports["OPENAI_BASE_URL"]}"', code)
         for placeholder, value in (
             ("<profile name>", "DEFAULT"),
@@ -75,6 +80,8 @@ def main() -> int:
     server.send_signal(signal.SIGINT)
     log = server.communicate(timeout=30)[0]
     print(f"endpoint: {log.count(': verified')} requests verified, {log.count(': The')} refused")
+    deployment = deployment_url.split("/")[3] if deployment_url else "-"
+    print(f"model deployment: {log.count(f'POST /{deployment}/predict/v1/')} requests verified at its /predict/v1")
     shutil.rmtree(work, ignore_errors=True)
     return 1 if failed else 0
 
