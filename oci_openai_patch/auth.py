@@ -44,6 +44,7 @@ from .logs import configure_logging
 from .model_deployments import Routed, parse_routing, route, routing_from_env
 from .oci_config import DEFAULT_CONFIG_FILE, DEFAULT_PROFILE
 from .proxies import proxy_for
+from .redirects import install as guard_redirects
 from .request_errors import for_openai
 from .request_headers import OCI_ONLY_HEADERS, PLACEHOLDER_API_KEY
 from .signing import (
@@ -58,6 +59,7 @@ from .signing import (
 )
 
 logger = logging.getLogger("oci_openai_patch")
+guard_redirects()
 _PLACEHOLDER_AUTHORIZATION = f"Bearer {PLACEHOLDER_API_KEY}"
 
 _KEPT_HEADERS = ("date", "content-type", "content-length", "x-content-sha256")
