@@ -330,6 +330,11 @@ class OciAuth(HttpxAuthBase):  # type: ignore[misc]
         except OciOpenAIError as error:
             raise for_openai(error) from error.__cause__
 
+    def auth_flow(self, request: Any) -> Generator[Any, Any, None]:
+        """The sync flow, for code that drives ``auth_flow`` itself (the older packages
+        signed there); httpx and httpx2 call :meth:`sync_auth_flow` / :meth:`async_auth_flow`."""
+        yield from self.sync_auth_flow(request)
+
     def _signed_sync_flow(self, request: Any) -> Generator[Any, Any, None]:
         self._refuse_if_proxied(request)
         request.read()

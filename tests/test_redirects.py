@@ -125,3 +125,28 @@ def test_a_zero_code_client_follows_without_oci_headers(
     assert signed.requests[0].headers["openai-project"] == OCI_HEADERS["OpenAI-Project"]
     assert len(foreign.requests) == 1
     assert_nothing_oci(foreign.requests[0])
+
+
+AUTH_FLOW = """
+import os, sys
+import httpx
+from oci_openai_patch import OciUserPrincipalAuth
+auth = OciUserPrincipalAuth(config_file=os.environ["CONFIG"], hosts=[os.environ["HOST"]])
+request = httpx.Request(
+    "POST", os.environ["URL"], json={"model": "m", "messages": []},
+    headers={"Authorization": "Bearer sk-app-key", "X-Api-Key": "sk-app-key"},
+)
+signed = next(auth.auth_flow(request))
+print(httpx.Client().send(signed).status_code)
+foreign = next(auth.auth_flow(httpx.Request("GET", "https://example.invalid/x", headers={"Authorization": "Bearer k"})))
+print(foreign.headers["authorization"])
+"""
+
+
+def test_auth_flow_called_directly_signs(endpoints: tuple[OciTestEndpoint, OciTestEndpoint], tmp_path: Path) -> None:
+    signed, _ = endpoints
+    profile = make_api_key_profile(tmp_path, signed.verifier)
+    env = clean_env(CONFIG=profile.config_file, HOST=signed.host, URL=signed.base_url + "/chat/completions")
+    assert run_program(AUTH_FLOW, env).split() == ["200", "Bearer", "k"]
+    request = signed.requests[0]
+    assert request.verified and "x-api-key" not in request.headers and not request.findings
