@@ -13,14 +13,24 @@ from __future__ import annotations
 import functools
 import importlib.metadata
 import importlib.resources
+from typing import Any
 
 PACKAGE = "publicsuffixlist"
 
 
 @functools.lru_cache(maxsize=1)
-def _suffixes() -> frozenset[str]:
-    """Every suffix the list names, ICANN and private sections alike, in ASCII form
-    (``*.ck`` counts as ``ck``: everything beneath it is public)."""
+def _list() -> Any:
+    """The bundled list, ICANN and private sections, as the library reads it (its wildcard
+    and exception rules included: a child of ``*.ck`` is public, ``www.ck`` is not)."""
+    from publicsuffixlist import PublicSuffixList
+
+    return PublicSuffixList(only_icann=False)
+
+
+@functools.lru_cache(maxsize=1)
+def _rule_suffixes() -> frozenset[str]:
+    """The domain of every rule (``*.x.y`` gives ``x.y``, whose children are public), in
+    ASCII form: for finding a public suffix *below* a domain, which no single lookup answers."""
     text = (importlib.resources.files(PACKAGE) / "public_suffix_list.dat").read_text(encoding="utf-8")
     suffixes = set()
     for line in text.splitlines():
@@ -38,16 +48,18 @@ def _suffixes() -> frozenset[str]:
 
 def covered_public_suffix(domain: str) -> str | None:
     """A public suffix at or below ``domain`` (so ``*.domain`` would cover hosts of
-    others), or None when ``domain`` lies inside one registrable domain."""
+    others), or None when ``domain`` lies inside one registrable domain.
+
+    ``domain`` itself is judged by the library (``is_public``, which applies wildcards and
+    exceptions); below it, any rule naming a domain under it counts (``amazonaws.com`` has
+    ``s3.amazonaws.com``; ``*.x.example.net`` makes every ``<label>.x.example.net`` public).
+    """
     domain = domain.lower().strip(".")
+    if "." not in domain or _list().is_public(domain):
+        return domain  # a top-level label is public even when the list does not name it
     tail = "." + domain
-    best: str | None = None
-    for suffix in _suffixes():
-        if (suffix == domain or suffix.endswith(tail)) and (best is None or len(suffix) < len(best)):
-            best = suffix
-    if best is None and "." not in domain:
-        best = domain  # a top-level label is public even when the list does not name it
-    return best
+    below = [suffix for suffix in _rule_suffixes() if suffix.endswith(tail)]
+    return min(below, key=len) if below else None
 
 
 def list_version() -> str:
