@@ -285,7 +285,7 @@ class OciAuth(HttpxAuthBase):  # type: ignore[misc]
         if proxy is not None:
             message = (
                 f"refusing to sign http://{request.url.netloc.decode('ascii')}: the request would go through "
-                f"the proxy {proxy} in clear text; add the host to NO_PROXY, or use https"
+                f"{proxy} in clear text; add the host to NO_PROXY, or use https"
             )
             logger.info("%s", message)
             raise ConfigurationError(message)

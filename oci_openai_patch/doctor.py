@@ -18,10 +18,11 @@ import os
 import time
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from .credentials import redact_key_id
 from .errors import ConfigurationError
+from .redact import url_without_userinfo
 
 #: OCI refuses a request whose ``date`` is further than this from its clock.
 MAX_SKEW_SECONDS = 300.0
@@ -208,9 +209,5 @@ def _report_skew(date: str | None, local: float, out: Callable[[str], None]) -> 
         out(f"clock: within {max(abs(skew), 1.0):.0f} s of the server's")
 
 
-def without_userinfo(url: str) -> str:
-    """``url`` with any ``user:password@`` replaced by ``***@``: doctor's output gets pasted into tickets."""
-    parts = urlsplit(url)
-    if "@" not in parts.netloc:
-        return url
-    return urlunsplit(parts._replace(netloc="***@" + parts.netloc.rpartition("@")[2]))
+#: Kept under its older name (doctor's output gets pasted into tickets).
+without_userinfo = url_without_userinfo

@@ -169,7 +169,9 @@ class HostPattern:
     def parse(cls, text: str, *, source: str = "OCI_OPENAI_HOSTS") -> HostPattern:
         """Parse one entry; ``source`` names where it came from for the error message."""
         entry = text.strip().lower()
-        fix = f"{source}: {text.strip()!r} is not a host; use host, host:port or *.suffix"
+        # An entry pasted from a URL may carry ``user:password@``: never echoed.
+        shown = "***@" + text.strip().rpartition("@")[2] if "@" in text else text.strip()
+        fix = f"{source}: {shown!r} is not a host; use host, host:port or *.suffix (no user:password@)"
         if not entry or "/" in entry or "@" in entry or " " in entry:
             raise ConfigurationError(fix)
         port: int | None = None
@@ -198,14 +200,14 @@ class HostPattern:
         if not host or "*" in host or any(not label for label in labels):
             raise ConfigurationError(fix)
         if wildcard and len(labels) < 2:
-            raise ConfigurationError(f"{source}: {text.strip()!r} is too broad; name at least two labels after *.")
+            raise ConfigurationError(f"{source}: {shown!r} is too broad; name at least two labels after *.")
         if wildcard:
             from .public_suffixes import covered_public_suffix, list_version
 
             suffix = covered_public_suffix(host)
             if suffix is not None:
                 raise ConfigurationError(
-                    f"{source}: {text.strip()!r} covers the public suffix {suffix} (Public Suffix List, "
+                    f"{source}: {shown!r} covers the public suffix {suffix} (Public Suffix List, "
                     f"{list_version()}), where anyone can own a host; name a domain of your own (*.llm.example.com)"
                 )
         return cls(host=_normalise_host(host), port=port, wildcard=wildcard)

@@ -62,3 +62,91 @@ def test_the_shim_refuses_such_a_wildcard_in_a_fresh_interpreter(tmp_path) -> No
     env = clean_env(OCI_OPENAI_AUTH="instance_principal", OCI_OPENAI_HOSTS="*.us-ashburn-1.oci.customer-oci.com")
     out = run_program(code, env).strip()
     assert out.startswith("ConfigurationError OCI_OPENAI_HOSTS: '*.us-ashburn-1.oci.customer-oci.com' covers"), out
+
+
+# -- userinfo is never echoed -------------------------------------------------------------
+
+PASSWORD = "hunter2-proxy-secret"
+
+
+def test_no_password_in_the_proxy_refusal_or_a_hosts_error(oci_endpoint, oci_api_key_profile) -> None:  # type: ignore[no-untyped-def]
+    code = f"""
+    import logging, sys
+    logging.basicConfig(level=logging.DEBUG, stream=sys.stdout)
+    import openai
+    for base_url in ("http://me:{PASSWORD}@{oci_endpoint.host}/openai/v1",):
+        try:
+            openai.OpenAI(base_url=base_url)
+        except Exception as error:
+            print("ERROR", error)
+    from oci_openai_patch.hosts import parse_host_list
+    try:
+        parse_host_list("me:{PASSWORD}@gateway.example.com")
+    except Exception as error:
+        print("ERROR", error)
+    """
+    env = clean_env(
+        OCI_OPENAI_AUTH="user_principal",
+        OCI_OPENAI_CONFIG_FILE=oci_api_key_profile.config_file,
+        OCI_OPENAI_HOSTS=oci_endpoint.host,
+        OCI_OPENAI_PROJECT_ID="ocid1.generativeaiproject.oc1.us-chicago-1.aaaa",
+        HTTP_PROXY=f"http://proxyuser:{PASSWORD}@127.0.0.1:9",
+    )
+    out = run_program(code, env)
+    errors = [line for line in out.splitlines() if line.startswith("ERROR")]
+    assert len(errors) == 2, out
+    assert "would go through the proxy http://127.0.0.1:9" in errors[0] and "***@" in errors[0], errors[0]
+    assert "'***@gateway.example.com' is not a host" in errors[1], errors[1]
+    assert PASSWORD not in out
+
+
+# -- a transport the package cannot see through counts as proxied ---------------------------
+
+WRAPPED = """
+import os, sys
+import {library} as http
+from oci_openai_patch import OciUserPrincipalAuth
+
+class Retrying(http.BaseTransport):
+    '''A retry wrapper, as real code puts around a transport.'''
+    def __init__(self, inner):
+        self.inner = inner
+    def handle_request(self, request):
+        return self.inner.handle_request(request)
+
+inner = http.HTTPTransport(proxy=os.environ.get("INNER_PROXY") or None)
+auth = OciUserPrincipalAuth(config_file=os.environ["CONFIG"], hosts=[os.environ["HOST"]])
+with http.Client(transport=Retrying(inner), auth=auth, trust_env=False) as client:
+    try:
+        print(client.get(os.environ["URL"]).status_code)
+    except Exception as error:
+        print(type(error).__name__, error)
+"""
+
+
+@pytest.mark.parametrize("library", ["httpx", "httpx2"])
+def test_a_wrapped_proxy_transport_is_refused(oci_endpoint, oci_api_key_profile, library: str) -> None:  # type: ignore[no-untyped-def]
+    pytest.importorskip(library)
+    env = clean_env(
+        CONFIG=oci_api_key_profile.config_file,
+        HOST=oci_endpoint.host,
+        URL=oci_endpoint.base_url + "/models",
+        INNER_PROXY="http://127.0.0.1:9",
+    )
+    out = run_program(WRAPPED.format(library=library), env).strip()
+    assert out.startswith("ConfigurationError refusing to sign http://127.0.0.1:"), out
+    assert "the transport __main__.Retrying" in out and "OCI_OPENAI_DIRECT_TRANSPORTS=__main__.Retrying" in out
+    assert oci_endpoint.requests == []
+
+
+@pytest.mark.parametrize("library", ["httpx", "httpx2"])
+def test_a_transport_named_direct_signs(oci_endpoint, oci_api_key_profile, library: str) -> None:  # type: ignore[no-untyped-def]
+    pytest.importorskip(library)
+    env = clean_env(
+        CONFIG=oci_api_key_profile.config_file,
+        HOST=oci_endpoint.host,
+        URL=oci_endpoint.base_url + "/models",
+        OCI_OPENAI_DIRECT_TRANSPORTS="__main__.Retrying",
+    )
+    assert run_program(WRAPPED.format(library=library), env).strip() == "200"
+    assert oci_endpoint.requests[0].verified
