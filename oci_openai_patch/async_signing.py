@@ -20,12 +20,9 @@ fork. At most one signature per usable CPU runs at a time, per event loop.
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .signing import rsa_sign
-
-if TYPE_CHECKING:
-    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+from .signing import PendingSignature, rsa_sign
 
 #: Set by benchmarks and tests to force a mode: True (worker), False (inline), None (by CPUs).
 force_off_loop: bool | None = None
@@ -76,11 +73,18 @@ def _signing_limiter() -> Any:
         return limiter
 
 
-async def async_rsa_sign(private_key: RSAPrivateKey, data: bytes) -> bytes:
-    """:func:`~oci_openai_patch.signing.rsa_sign`, in a worker thread when that pays."""
+def _sign_pending(pending: PendingSignature) -> bytes:
+    return rsa_sign(pending.private_key, pending.data)
+
+
+async def async_rsa_sign(pending: PendingSignature) -> bytes:
+    """:func:`~oci_openai_patch.signing.rsa_sign` of a pending signature, in a worker thread
+    when that pays. It takes the :class:`PendingSignature` itself, whose ``repr`` hides the
+    signing string and the token: while the worker runs, this frame is the one a cancelled
+    request's traceback shows with its locals."""
     if not signs_off_loop():
-        return rsa_sign(private_key, data)
+        return _sign_pending(pending)
     import anyio.to_thread
 
-    signature: bytes = await anyio.to_thread.run_sync(rsa_sign, private_key, data, limiter=_signing_limiter())
+    signature: bytes = await anyio.to_thread.run_sync(_sign_pending, pending, limiter=_signing_limiter())
     return signature

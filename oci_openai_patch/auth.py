@@ -204,7 +204,7 @@ async def _sign_async(
     """:func:`_sign`, with the RSA operation beside the event loop when that pays
     (:mod:`.async_signing`)."""
     pending = _prepare(request, key, fresh_date=fresh_date, header_names=header_names)
-    _apply(request, pending, await async_rsa_sign(pending.private_key, pending.data))
+    _apply(request, pending, await async_rsa_sign(pending))
 
 
 class OciAuth(HttpxAuthBase):  # type: ignore[misc]

@@ -18,6 +18,8 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
+from .redact import SecretBytes
+
 _MAX_KEYS = 32
 _keys: OrderedDict[bytes, Any] = OrderedDict()
 _lock = threading.Lock()
@@ -32,15 +34,19 @@ def _renew_lock_after_fork() -> None:
 os.register_at_fork(after_in_child=_renew_lock_after_fork)
 
 
-def _digest(data: bytes, pass_phrase: bytes | None) -> bytes:
-    digest = hashlib.sha256(data)
-    digest.update(b"\0" + (pass_phrase or b""))
+def _digest(data: SecretBytes, pass_phrase: SecretBytes | None) -> bytes:
+    digest = hashlib.sha256(data.reveal().strip())
+    digest.update(b"\0" + (pass_phrase.reveal() if pass_phrase else b""))
     return digest.digest()
 
 
-def cached_private_key(data: bytes, pass_phrase: bytes | None, parse: Callable[[bytes, bytes | None], Any]) -> Any:
-    """``parse(data, pass_phrase)``, or the key it returned before for the same bytes."""
-    key_id = _digest(data.strip(), pass_phrase)
+def cached_private_key(
+    data: SecretBytes, pass_phrase: SecretBytes | None, parse: Callable[[SecretBytes, SecretBytes | None], Any]
+) -> Any:
+    """``parse(data, pass_phrase)``, or the key it returned before for the same bytes. The
+    PEM and the pass phrase stay :class:`SecretBytes` (no plain local holds them) up to
+    the parse call itself."""
+    key_id = _digest(data, pass_phrase)
     with _lock:
         key = _keys.get(key_id)
         if key is not None:
@@ -54,6 +60,13 @@ def cached_private_key(data: bytes, pass_phrase: bytes | None, parse: Callable[[
     return key
 
 
+def _sdk_parse(original: Callable[[bytes, bytes | None], Any]) -> Callable[[SecretBytes, SecretBytes | None], Any]:
+    def parse(data: SecretBytes, pass_phrase: SecretBytes | None) -> Any:
+        return original(data.reveal(), pass_phrase.reveal() if pass_phrase else None)
+
+    return parse
+
+
 def install_for_oci_sdk() -> None:
     """Route the ``oci`` SDK's key loading (used by its token signers on every refresh)
     through the cache. Idempotent; keys that fail to parse are not cached."""
@@ -64,9 +77,12 @@ def install_for_oci_sdk() -> None:
         return
 
     def load_private_key(secret: Any, pass_phrase: Any) -> Any:
-        data = secret.encode("ascii") if isinstance(secret, str) else bytes(secret)
+        data = SecretBytes(secret.encode("ascii") if isinstance(secret, str) else bytes(secret))
+        del secret
         phrase = pass_phrase.encode("ascii") if isinstance(pass_phrase, str) else pass_phrase
-        return cached_private_key(data, phrase, original)
+        held = SecretBytes(phrase) if phrase else None
+        del phrase, pass_phrase
+        return cached_private_key(data, held, _sdk_parse(original))
 
     load_private_key._oci_openai_patch_cached = True  # type: ignore[attr-defined]
     load_private_key.__doc__ = original.__doc__

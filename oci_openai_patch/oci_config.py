@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from .errors import ConfigurationError, CredentialsError
 from .key_cache import cached_private_key
 from .permissions import warn_if_readable_by_others
-from .redact import Secret
+from .redact import Secret, SecretBytes
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
@@ -39,6 +39,10 @@ class Profile:
     config_file: str
     name: str
     values: dict[str, str]
+    #: Kept apart from ``values`` and held as a :class:`Secret`: a profile is a local in
+    #: routine failures (an expired token, a fingerprint mismatch) that error reporters
+    #: render with its ``repr``.
+    pass_phrase: Secret | None = None
 
     def get(self, key: str) -> str | None:
         value = self.values.get(key)
@@ -84,14 +88,16 @@ def read_profile(config_file: str = DEFAULT_CONFIG_FILE, profile_name: str = DEF
         raise ConfigurationError(
             f"{path}: profile [{profile_name}] sets key_content, which the oci SDK refuses in a file; use key_file"
         )
-    return Profile(config_file=path, name=profile_name, values=values)
+    phrase = values.pop("pass_phrase", "")
+    return Profile(config_file=path, name=profile_name, values=values, pass_phrase=Secret(phrase) if phrase else None)
 
 
-def load_private_key(path: str, pass_phrase: str | None, *, source: str) -> RSAPrivateKey:
-    """Load a PEM RSA private key file, explaining the usual mistakes without showing secrets."""
+def load_private_key(path: str, pass_phrase: Secret | None, *, source: str) -> RSAPrivateKey:
+    """Load a PEM RSA private key file, explaining the usual mistakes without showing secrets
+    (the PEM and the pass phrase are never plain locals)."""
     try:
         with open(path, "rb") as handle:
-            data = handle.read().strip()
+            data = SecretBytes(handle.read().strip())
     except FileNotFoundError:
         raise ConfigurationError(f"key file {path} (from {source}) does not exist; fix key_file") from None
     except OSError as error:
@@ -100,7 +106,8 @@ def load_private_key(path: str, pass_phrase: str | None, *, source: str) -> RSAP
         ) from None
     warn_if_readable_by_others(path, "key file")
     origin = KeyOrigin(f"key file {path}", source, "fix key_file", "add pass_phrase to the profile", "pass_phrase")
-    return parse_private_key(data, pass_phrase.encode("utf-8") if pass_phrase else None, origin)
+    phrase = SecretBytes(pass_phrase.reveal().encode("utf-8")) if pass_phrase else None
+    return parse_private_key(data, phrase, origin)
 
 
 @dataclass(frozen=True)
@@ -114,7 +121,7 @@ class KeyOrigin:
     phrase_name: str
 
 
-def parse_private_key(data: bytes, password: bytes | None, origin: KeyOrigin) -> RSAPrivateKey:
+def parse_private_key(data: SecretBytes, password: SecretBytes | None, origin: KeyOrigin) -> RSAPrivateKey:
     """Parse PEM ``data`` (once per process, see :mod:`.key_cache`) into an RSA private key."""
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
@@ -143,7 +150,7 @@ def parse_private_key(data: bytes, password: bytes | None, origin: KeyOrigin) ->
     return key
 
 
-def _parse_trusted_pem(data: bytes, password: bytes | None) -> object:
+def _parse_trusted_pem(data: SecretBytes, password: SecretBytes | None) -> object:
     """Parse a PEM private key from the user's own files without the RSA consistency check.
 
     The check costs about 80 ms with the GIL held -- a tenth of a process's time to its
@@ -153,15 +160,17 @@ def _parse_trusted_pem(data: bytes, password: bytes | None) -> object:
     """
     from cryptography.hazmat.primitives import serialization
 
-    return serialization.load_pem_private_key(data, password, unsafe_skip_rsa_key_validation=True)
+    return serialization.load_pem_private_key(
+        data.reveal(), password.reveal() if password else None, unsafe_skip_rsa_key_validation=True
+    )
 
 
-def _is_public_key(data: bytes) -> bool:
+def _is_public_key(data: SecretBytes) -> bool:
     from cryptography.hazmat.primitives import serialization
 
     for loader in (serialization.load_pem_public_key, serialization.load_ssh_public_key):
         try:
-            loader(data)
+            loader(data.reveal())
         except (ValueError, TypeError):
             continue
         except Exception:  # noqa: BLE001 - unsupported algorithms and the like

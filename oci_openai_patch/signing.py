@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigurationError
+from .redact import redact_key_id
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
@@ -126,7 +127,7 @@ def rsa_sign(private_key: RSAPrivateKey, data: bytes) -> bytes:
     return private_key.sign(data, *_scheme)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class PendingSignature:
     """A request's signature made ready but not yet computed: the RSA operation is the
     only costly step, and an async caller may run it beside the event loop."""
@@ -138,6 +139,15 @@ class PendingSignature:
     data: bytes
     key_id: str
     private_key: RSAPrivateKey
+
+    def __repr__(self) -> str:
+        # A local while an async request waits for a signing worker: a cancelled request
+        # rendered with its locals (as error reporters do) must not show the session token
+        # in the key id, nor the signing string, which holds ``opc-obo-token``.
+        return (
+            f"PendingSignature(names={self.names!r}, key_id={redact_key_id(self.key_id)!r}, "
+            f"data=<{len(self.data)} bytes>)"
+        )
 
     def finish(self, signature: bytes) -> dict[str, str]:
         """The headers to set, ``authorization`` carrying ``signature``."""

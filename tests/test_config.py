@@ -99,26 +99,27 @@ def test_key_cache_parses_each_key_once_and_follows_changes(tmp_path: Path) -> N
     from cryptography.hazmat.primitives import serialization
 
     from oci_openai_patch.key_cache import cached_private_key, install_for_oci_sdk
+    from oci_openai_patch.redact import SecretBytes
     from oci_openai_patch.testing.profiles import new_private_key
 
     calls: list[bytes] = []
 
-    def parse(data: bytes, pass_phrase: bytes | None) -> object:
-        calls.append(data)
-        return serialization.load_pem_private_key(data, pass_phrase)
+    def parse(data: SecretBytes, pass_phrase: SecretBytes | None) -> object:
+        calls.append(data.reveal())
+        return serialization.load_pem_private_key(data.reveal(), None)
 
     pems = [
         key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
         for key in (new_private_key(), new_private_key())
     ]
-    first = cached_private_key(pems[0], None, parse)
-    assert cached_private_key(pems[0] + b"\n", None, parse) is first  # same key, re-read
-    second = cached_private_key(pems[1], None, parse)  # a rotated key is parsed
+    first = cached_private_key(SecretBytes(pems[0]), None, parse)
+    assert cached_private_key(SecretBytes(pems[0] + b"\n"), None, parse) is first  # same key, re-read
+    second = cached_private_key(SecretBytes(pems[1]), None, parse)  # a rotated key is parsed
     assert second is not first and len(calls) == 2
     with pytest.raises(ValueError):
-        cached_private_key(b"garbage", None, parse)
+        cached_private_key(SecretBytes(b"garbage"), None, parse)
     with pytest.raises(ValueError):
-        cached_private_key(b"garbage", None, parse)  # failures are not remembered
+        cached_private_key(SecretBytes(b"garbage"), None, parse)  # failures are not remembered
     assert len(calls) == 4
 
     import oci.signer

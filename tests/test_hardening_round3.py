@@ -150,3 +150,125 @@ def test_a_transport_named_direct_signs(oci_endpoint, oci_api_key_profile, libra
     )
     assert run_program(WRAPPED.format(library=library), env).strip() == "200"
     assert oci_endpoint.requests[0].verified
+
+
+# -- no secret in a traceback rendered with its locals -----------------------------------
+
+LOCALS_PROGRAM = """
+import asyncio, os, traceback
+import httpx2 as http
+from oci_openai_patch import OciSessionAuth, OciUserPrincipalAuth
+import oci_openai_patch.auth as auth_module
+
+URL = os.environ["URL"]
+
+
+def render(name, error):
+    # As Sentry and rich render an error: every frame's locals, by repr, causes included.
+    text = "".join(traceback.TracebackException.from_exception(error, capture_locals=True).format())
+    print(f"=== {name}: {type(error).__name__} ({text.count(chr(10))} lines)")
+    print(text)
+
+
+def call(auth, **headers):
+    with http.Client(auth=auth, headers=headers) as client:
+        return client.post(URL, json={"model": "m"})
+
+
+for name, config in (("expired token", "EXPIRED"), ("fingerprint mismatch", "MISMATCH"), ("bad pass phrase", "PHRASE")):
+    try:
+        kind = OciSessionAuth if name == "expired token" else OciUserPrincipalAuth
+        call(kind(config_file=os.environ[config]))
+    except Exception as error:
+        render(name, error)
+
+# A refresh that fails: the endpoint refuses the first signature, the token file is garbage by then.
+auth = OciSessionAuth(config_file=os.environ["SESSION"])
+call(auth)
+with open(os.environ["SESSION_TOKEN_FILE"], "w") as handle:
+    handle.write("garbage")
+os.utime(os.environ["SESSION_TOKEN_FILE"], (0, 0))
+try:
+    auth.credentials.refresh(auth.credentials.get(), None)
+    call(auth)
+except Exception as error:
+    render("failed refresh", error)
+
+# A request cancelled while it waits for a signing worker; the signing string holds a
+# delegation token (signed as a header, as Cloud Shell's principal signs opc-obo-token).
+async def never(*args):
+    await asyncio.sleep(3600)
+
+auth_module.async_rsa_sign = never
+obo = OciSessionAuth(
+    config_file=os.environ["SESSION_OBO"],
+    generic_headers=["date", "(request-target)", "host", "opc-obo-token"],
+)
+
+async def cancelled():
+    async with http.AsyncClient(auth=obo, headers={"opc-obo-token": os.environ["DELEGATION"]}) as client:
+        task = asyncio.ensure_future(client.post(URL, json={"model": "m"}))
+        await asyncio.sleep(0.5)
+        task.cancel()
+        try:
+            await task
+        except asyncio.CancelledError as error:
+            render("cancelled async request", error)
+
+asyncio.run(cancelled())
+"""
+
+
+def test_no_secret_in_tracebacks_rendered_with_locals(oci_endpoint, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from pathlib import Path
+
+    from oci_openai_patch.testing.profiles import make_api_key_profile, make_session_profile
+
+    verifier = oci_endpoint.verifier
+    expired = make_session_profile(tmp_path / "expired", verifier, ttl=-120)
+    session = make_session_profile(tmp_path / "session", verifier)
+    obo = make_session_profile(tmp_path / "obo", verifier)
+    mismatch = make_api_key_profile(tmp_path / "mismatch", verifier)
+    text = Path(mismatch.config_file).read_text(encoding="utf-8")
+    Path(mismatch.config_file).write_text(text.replace(mismatch.fingerprint, "00:" * 15 + "00"), encoding="utf-8")
+    phrase = make_api_key_profile(tmp_path / "phrase", verifier, pass_phrase="the-right-phrase-4711")
+    text = Path(phrase.config_file).read_text(encoding="utf-8")
+    wrong = "a-wrong-pass-phrase-0815"
+    Path(phrase.config_file).write_text(text.replace("the-right-phrase-4711", wrong), encoding="utf-8")
+    delegation = "delegation-token-eyJhbGciOi-secret"
+    session_token = session.token
+    env = clean_env(
+        URL=oci_endpoint.base_url + "/chat/completions",
+        OCI_OPENAI_HOSTS=oci_endpoint.host,
+        EXPIRED=expired.config_file,
+        MISMATCH=mismatch.config_file,
+        PHRASE=phrase.config_file,
+        SESSION=session.config_file,
+        SESSION_TOKEN_FILE=session.token_file,
+        SESSION_OBO=obo.config_file,
+        DELEGATION=delegation,
+    )
+    out = run_program(LOCALS_PROGRAM, env)
+    sections = {line.partition(":")[0][4:] for line in out.splitlines() if line.startswith("=== ")}
+    assert sections == {
+        "expired token",
+        "fingerprint mismatch",
+        "bad pass phrase",
+        "failed refresh",
+        "cancelled async request",
+    }, out[:3000]
+    assert "PendingSignature(names=" in out  # the pending signature was a local, shown by its repr
+    assert "Profile(" in out and "pass_phrase=Secret('…')" in out
+    secrets = {
+        "the session token": session_token,
+        "the token signing the cancelled request": obo.token,
+        "the expired token": Path(expired.token_file).read_text(encoding="utf-8").strip(),
+        "a pass phrase": wrong,
+        "the delegation token": delegation,
+    }
+    for key_file in (session.key_file, obo.key_file, mismatch.key_file, phrase.key_file, expired.key_file):
+        secrets[f"a line of {key_file}"] = Path(key_file).read_text(encoding="utf-8").splitlines()[3]
+    for what, secret in secrets.items():
+        assert secret not in out, f"{what} is in a rendered traceback"
+        if secret.count(".") == 2:  # a JWT: not even its payload
+            assert secret.split(".")[1] not in out, what

@@ -10,6 +10,7 @@ imported only when such a provider is built). The names are re-exported here.
 from __future__ import annotations
 
 from ..fetch_failures import safe_line as _safe_line
+from ..redact import redact_key_id
 from .api_key import ApiKeyCredentials
 from .base import (
     DEFAULT_TOKEN_TIMEOUT_SECONDS,
@@ -19,7 +20,6 @@ from .base import (
     SigningKey,
     check_refresh_interval,
     principal_region,
-    redact_key_id,
     refresh_time,
     token_timeout,
 )

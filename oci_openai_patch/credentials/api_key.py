@@ -24,9 +24,7 @@ class ApiKeyCredentials(_ProfileRegion, CredentialsProvider):
         tenancy = profile.require("tenancy", "the tenancy OCID")
         user = profile.require("user", "the user OCID")
         fingerprint = profile.require("fingerprint", "the API key fingerprint")
-        key = load_private_key(
-            profile.path("key_file", "the API private key"), profile.get("pass_phrase"), source=source
-        )
+        key = load_private_key(profile.path("key_file", "the API private key"), profile.pass_phrase, source=source)
         self._region = _profile_region(profile.get("region"), source)
         actual = key_fingerprint(key)
         if actual != fingerprint.strip().lower():

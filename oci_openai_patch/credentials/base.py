@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from ..errors import ConfigurationError, CredentialsError
 from ..fetch_failures import FetchLog, hint_for, recording
+from ..redact import redact_key_id
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
@@ -214,13 +215,6 @@ def principal_region(credentials: Any) -> tuple[str, str] | None:
     region = getattr(credentials, "region", None)
     found: tuple[str, str] | None = region() if callable(region) else None
     return found
-
-
-def redact_key_id(key_id: str) -> str:
-    """A key id safe to print: security tokens are credentials, so only their tail shows."""
-    if key_id.startswith("ST$"):
-        return "ST$..." + key_id[-6:]
-    return key_id
 
 
 def _profile_region(value: str | None, source: str) -> tuple[str, str] | None:

@@ -8,7 +8,7 @@ from typing import Any
 from ..errors import ConfigurationError, CredentialsError
 from ..oci_config import KeyOrigin, parse_private_key, token_expiry
 from ..permissions import warn_if_readable_by_others
-from ..redact import Secret
+from ..redact import Secret, SecretBytes
 from .base import CredentialsProvider, SigningKey, refresh_time
 from .sdk_signer import SdkSignerCredentials
 
@@ -79,7 +79,9 @@ class ResourcePrincipalV22Credentials(CredentialsProvider):
             RP_PASSPHRASE,
         )
         private_key = parse_private_key(
-            pem.reveal().encode("utf-8"), phrase.reveal().encode("utf-8") if phrase else None, origin
+            SecretBytes(pem.reveal().encode("utf-8")),
+            SecretBytes(phrase.reveal().encode("utf-8")) if phrase else None,
+            origin,
         )
         return SigningKey("ST$" + token.reveal(), private_key, expires_at, refresh_time(expires_at))
 

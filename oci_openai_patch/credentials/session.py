@@ -49,7 +49,7 @@ class SessionCredentials(_ProfileRegion, CredentialsProvider):
             token, expires_at = read_security_token(token_path, source=source)
         if self._private_key is None or force:
             self._private_key = load_private_key(
-                profile.path("key_file", "the session private key"), profile.get("pass_phrase"), source=source
+                profile.path("key_file", "the session private key"), profile.pass_phrase, source=source
             )
         return SigningKey(
             key_id="ST$" + token.reveal(),
