@@ -18,6 +18,7 @@ from typing import Any
 
 import openai
 
+from . import websocket_guard
 from .auth import OciAuth
 from .client_signing import ClientSigning, attach, signing_of
 from .credentials import principal_region
@@ -206,6 +207,7 @@ def _bind(client: Any, auth: Any, base_url: str, deployment_routing: str | None 
             )
     trusted = [] if parent is not None else [pattern for pattern in [url_host_pattern(base_url)] if pattern]
     view = auth.trusting(trusted)
+    websocket_guard.install(view.policy)
     if deployment_routing is not None:
         view = view.routing_deployments(deployment_routing)
     attach(client, view, deployment_routing=deployment_routing)

@@ -399,6 +399,9 @@ def patch(
             raise
         logger.error("oci_openai_patch: %s", error)
         _state = _PatchState(auth_factory=lambda: None, policy=HostPolicy(), error=error)
+    from . import websocket_guard
+
+    websocket_guard.install(_state.policy)
     for name in _TARGETS:
         cls = getattr(openai, name)
         _install_auth_hooks(cls)

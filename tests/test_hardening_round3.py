@@ -272,3 +272,88 @@ def test_no_secret_in_tracebacks_rendered_with_locals(oci_endpoint, tmp_path) ->
         assert secret not in out, f"{what} is in a rendered traceback"
         if secret.count(".") == 2:  # a JWT: not even its payload
             assert secret.split(".")[1] not in out, what
+
+
+# -- websockets fail closed ------------------------------------------------------------------
+
+APP_KEY = "sk-app-key-for-openai-only"
+
+REALTIME = """
+import asyncio, os
+import openai
+
+def build():
+    kwargs = {}
+    if os.environ.get("WS_BASE_URL"):
+        kwargs["websocket_base_url"] = os.environ["WS_BASE_URL"]
+    if os.environ.get("EXPLICIT"):
+        from oci_openai_patch import OciOpenAI, AsyncOciOpenAI, OciUserPrincipalAuth
+        auth = OciUserPrincipalAuth(config_file=os.environ["CONFIG"])
+        classes = (OciOpenAI, AsyncOciOpenAI)
+        kwargs.update(auth=auth, base_url=os.environ["BASE_URL"], project=os.environ["PROJECT"])
+    else:
+        classes = (openai.OpenAI, openai.AsyncOpenAI)
+    return classes[0](**kwargs), classes[1](**kwargs)
+
+sync_client, async_client = build()
+try:
+    with sync_client.realtime.connect(model="gpt-realtime") as connection:
+        print("sync: connected")
+except Exception as error:
+    print("sync:", type(error).__name__, str(error)[:300])
+
+async def main():
+    try:
+        async with async_client.realtime.connect(model="gpt-realtime") as connection:
+            print("async: connected")
+    except Exception as error:
+        print("async:", type(error).__name__, str(error)[:300])
+
+asyncio.run(main())
+"""
+
+PROJECT = "ocid1.generativeaiproject.oc1.us-chicago-1.aaaawebsocket"
+
+
+def _realtime_env(endpoint, profile, **extra: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    return clean_env(
+        OCI_OPENAI_AUTH="user_principal",
+        OCI_OPENAI_CONFIG_FILE=profile.config_file,
+        OCI_OPENAI_HOSTS=endpoint.host,
+        OCI_OPENAI_PROJECT_ID=PROJECT,
+        OCI_OPENAI_COMPARTMENT_ID="ocid1.compartment.oc1..aaaawebsocket",
+        OPENAI_BASE_URL=endpoint.base_url,
+        OPENAI_API_KEY=APP_KEY,
+        CONFIG=profile.config_file,
+        BASE_URL=endpoint.base_url,
+        PROJECT=PROJECT,
+        **extra,
+    )
+
+
+@pytest.mark.parametrize("explicit", ["", "1"], ids=["zero-code", "explicit"])
+def test_a_realtime_websocket_to_the_signed_host_is_refused(oci_endpoint, oci_api_key_profile, explicit) -> None:  # type: ignore[no-untyped-def]
+    pytest.importorskip("websockets")
+    out = run_program(REALTIME, _realtime_env(oci_endpoint, oci_api_key_profile, EXPLICIT=explicit))
+    lines = out.strip().splitlines()
+    assert len(lines) == 2, out
+    for mode, line in zip(("sync", "async"), lines, strict=True):
+        # openai 1.x asks for wss:// whatever the base URL's scheme.
+        assert re.match(rf"{mode}: ConfigurationError refusing the websocket to wss?://127\.0\.0\.1:", line), line
+    assert oci_endpoint.requests == []  # nothing was sent: not the handshake, not the app's key
+
+
+def test_no_oci_header_goes_to_a_foreign_websocket_base_url(oci_endpoint, oci_api_key_profile) -> None:  # type: ignore[no-untyped-def]
+    pytest.importorskip("websockets")
+    from oci_openai_patch.testing import OciTestEndpoint
+
+    with OciTestEndpoint(require_signature=False) as foreign:
+        ws_base = foreign.base_url.replace("http://", "ws://")
+        run_program(REALTIME, _realtime_env(oci_endpoint, oci_api_key_profile, WS_BASE_URL=ws_base))
+    handshakes = [r for r in foreign.requests if r.headers.get("upgrade", "").lower() == "websocket"]
+    assert len(handshakes) == 2, [r.target for r in foreign.requests]
+    for handshake in handshakes:
+        headers = handshake.headers
+        assert "opc-compartment-id" not in headers and "compartmentid" not in headers
+        assert not headers.get("openai-project", "").startswith("ocid1."), headers
+    assert oci_endpoint.requests == []
