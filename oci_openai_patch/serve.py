@@ -9,6 +9,7 @@ and logs every request with its verdict. Nothing in the directory is a real cred
 
 from __future__ import annotations
 
+import contextlib
 import shlex
 import shutil
 import signal
@@ -51,15 +52,16 @@ def serve(port: int, directory: str | None, tls: bool, out: TextIO = sys.stdout)
         )
     except OSError as error:
         raise ConfigurationError(f"port {port} on 127.0.0.1 is taken; pass another --port") from error
-    root = Path(directory) if directory else Path(tempfile.mkdtemp(prefix="oci-openai-serve-"))
-    root.mkdir(parents=True, exist_ok=True)
+    root = _private_directory(Path(directory)) if directory else Path(tempfile.mkdtemp(prefix="oci-openai-serve-"))
     ca_file = None
+    _refuse_link(root / "ca.pem")
     if authority is not None and context is not None:
         # The context is already wrapped around the listening socket: its chain can still be loaded.
         ca_file = authority.write_certificate(root / "ca.pem")
         chain = authority.issue_server_chain(root / "tls", "127.0.0.1", "localhost")
         context.load_cert_chain(chain)
     for ours in ("api-key", "session", "tls"):  # a previous run's throwaway profiles: replaced
+        _refuse_link(root / ours)
         shutil.rmtree(root / ours, ignore_errors=True)
     api_key = make_api_key_profile(root / "api-key", endpoint.verifier)
     session = make_session_profile(root / "session", endpoint.verifier, ttl=12 * 3600.0)
@@ -107,6 +109,37 @@ def serve(port: int, directory: str | None, tls: bool, out: TextIO = sys.stdout)
             signal.signal(number, handler)
     print("stopped", file=out, flush=True)
     return 0
+
+
+def _private_directory(root: Path) -> Path:
+    """``--dir``, made 0700 if new; an existing one must be the user's own and writable by
+    no one else (else another user could plant links, or swap the CA that SSL_CERT_FILE names)."""
+    import os
+    import stat
+
+    with contextlib.suppress(FileExistsError):
+        root.mkdir(mode=0o700, parents=True)
+    info = root.lstat()
+    if stat.S_ISLNK(info.st_mode) or not stat.S_ISDIR(info.st_mode):
+        raise ConfigurationError(f"serve --dir {root}: not a directory (a link?); pass a directory of your own")
+    if hasattr(os, "getuid") and info.st_uid != os.getuid():
+        raise ConfigurationError(
+            f"serve --dir {root}: owned by another user (uid {info.st_uid}); pass a directory of your own, "
+            "such as ~/.oci-openai-serve, or leave --dir out"
+        )
+    if info.st_mode & 0o022:
+        raise ConfigurationError(
+            f"serve --dir {root}: writable by group or others (mode {stat.S_IMODE(info.st_mode):o}); "
+            f"run chmod 700 {root}, or pass another directory"
+        )
+    return root
+
+
+def _refuse_link(path: Path) -> None:
+    if path.is_symlink():
+        raise ConfigurationError(
+            f"serve --dir: {path} is a symbolic link, which serve does not write through; remove it"
+        )
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:

@@ -284,3 +284,44 @@ def test_the_older_packages_deployment_examples_run_against_serve(served: Served
     assert log.count(f"POST /{deployment}/predict/v1/chat/completions: verified, keyId ST$") == 3, log
     assert log.count(f"POST /{deployment}/predictWithResponseStream/v1/chat/completions: verified, keyId ST$") == 2
     assert "FINDING" not in log
+
+
+def _serve_once(directory: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "oci_openai_patch.cli", "serve", "--port", "0", "--dir", str(directory)],
+        capture_output=True,
+        text=True,
+        env=clean_env(),
+        timeout=30,
+    )
+
+
+def test_serve_refuses_a_directory_others_can_write(tmp_path: Path) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)
+    result = _serve_once(shared)
+    assert result.returncode == 1
+    assert "writable by group or others (mode 777); run chmod 700" in result.stderr, result.stderr
+    assert os.listdir(shared) == []
+
+
+def test_serve_refuses_a_planted_link_and_writes_nothing_through_it(tmp_path: Path) -> None:
+    root = tmp_path / "mine"
+    root.mkdir(mode=0o700)
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (victim / "precious").write_text("keep me", encoding="utf-8")
+    (root / "api-key").symlink_to(victim)
+    result = _serve_once(root)
+    assert result.returncode == 1 and "is a symbolic link" in result.stderr, result.stderr
+    assert os.listdir(victim) == ["precious"] and (victim / "precious").read_text(encoding="utf-8") == "keep me"
+
+
+def test_serve_makes_a_new_directory_private_and_keys_0600(tmp_path: Path) -> None:
+    for served in _serve(tmp_path / "new" / "dir"):
+        root = tmp_path / "new" / "dir"
+        assert (root.stat().st_mode & 0o777) == 0o700
+        keys = list(root.rglob("*.pem"))
+        assert keys and all((key.stat().st_mode & 0o077) == 0 for key in keys if key.name != "ca.pem")
+        served.stop()

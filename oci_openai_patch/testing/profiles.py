@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from ..oci_config import key_fingerprint
+from .files import write_private
 from .verify import SignatureVerifier, TokenIssuer
 
 TEST_REGION = "us-chicago-1"
@@ -29,9 +30,8 @@ def write_private_key(path: Path, key: rsa.RSAPrivateKey, pass_phrase: str | Non
     encryption: serialization.KeySerializationEncryption = (
         serialization.BestAvailableEncryption(pass_phrase.encode()) if pass_phrase else serialization.NoEncryption()
     )
-    path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption))
-    os.chmod(path, 0o600)
-    return path
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
+    return write_private(path, pem)
 
 
 def fake_ocid(kind: str) -> str:
@@ -40,17 +40,14 @@ def fake_ocid(kind: str) -> str:
 
 def _write_config(path: Path, profile: str, entries: dict[str, str]) -> None:
     lines = [f"[{profile}]"] + [f"{name}={value}" for name, value in entries.items()]
-    mode = "a" if path.exists() else "w"
-    with path.open(mode, encoding="utf-8") as handle:
-        handle.write("\n".join(lines) + "\n\n")
-    os.chmod(path, 0o600)  # as the OCI CLI writes it
+    # 0600, as the OCI CLI writes it; appended to when the file holds other profiles.
+    write_private(path, ("\n".join(lines) + "\n\n").encode("utf-8"), append=path.exists())
 
 
 def _replace_file(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` atomically, so a concurrent reader sees old or new, never half."""
     temporary = path.with_name(path.name + ".new")
-    temporary.write_text(text, encoding="utf-8")
-    os.chmod(temporary, 0o600)
+    write_private(temporary, text.encode("utf-8"))
     os.replace(temporary, path)
 
 
@@ -233,6 +230,5 @@ def make_delegation_token_profile(
     made = DelegationTokenProfile(str(directory / "config"), profile, str(token_file), issuer)
     made.rotate()
     config = directory / "config"
-    config.write_text(f"[{profile}]\nregion={TEST_REGION}\ndelegation_token_file={token_file}\n", encoding="utf-8")
-    config.chmod(0o600)
+    write_private(config, f"[{profile}]\nregion={TEST_REGION}\ndelegation_token_file={token_file}\n".encode())
     return made

@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from .files import write_private
 from .profiles import new_private_key
 
 
@@ -89,7 +90,7 @@ class TestCertificateAuthority:
         return _pem(self.certificate)
 
     def write_certificate(self, path: Path) -> Path:
-        path.write_bytes(self.certificate_pem)
+        write_private(path, self.certificate_pem, mode=0o644)
         return path
 
     @staticmethod
@@ -135,8 +136,7 @@ class TestCertificateAuthority:
         issued = self.issue(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])]), server_names=names)
         directory.mkdir(parents=True, exist_ok=True)
         chain = directory / f"server-{names[0]}.pem"
-        chain.write_bytes(issued.certificate_pem + issued.private_key_pem)
-        chain.chmod(0o600)
+        write_private(chain, issued.certificate_pem + issued.private_key_pem)
         return chain
 
     def server_context(self, directory: Path, *names: str) -> ssl.SSLContext:
