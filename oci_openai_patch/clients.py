@@ -54,7 +54,7 @@ _WARNED: set[str] = set()
 
 def _deprecated(argument: str) -> None:
     """One ``DeprecationWarning`` per process for an older data-plane argument, pointing at
-    the line that built the client (``OciOpenAI.__init__`` -> ``_resolve`` -> here)."""
+    the line that built the client (``OciOpenAI.__init__`` -> ``_construct`` -> ``_resolve`` -> here)."""
     if argument in _WARNED:
         return
     _WARNED.add(argument)
@@ -62,14 +62,14 @@ def _deprecated(argument: str) -> None:
         f"{argument}= is the older form on the OCI Generative AI data plane; pass project= "
         "(a Generative AI Project OCID) instead",
         DeprecationWarning,
-        stacklevel=4,
+        stacklevel=5,
     )
 
 
 def _deployment_base_url(model_deployment_id: str, region: str | None, auth: Any, api: str) -> str:
     """The base URL of a model deployment named by its OCID: in ``region``, else the region
     the OCID names, else the principal's."""
-    from .model_deployments import deployment_base_url, deployment_region, ocid_region, parse_deployment_ocid
+    from .model_deployments import deployment_url, ocid_region, parse_deployment_ocid
 
     source = "model_deployment_id="
     ocid = parse_deployment_ocid(model_deployment_id, source=source)
@@ -78,7 +78,7 @@ def _deployment_base_url(model_deployment_id: str, region: str | None, auth: Any
     if region is None and ocid_region(ocid) is None and isinstance(auth, OciAuth):
         known = principal_region(auth.credentials)
         region = known[0] if known is not None else None
-    return deployment_base_url(ocid, deployment_region(ocid, region, source=source, region_source="region="))
+    return deployment_url(ocid, region, source=source, region_source="region=")
 
 
 def _resolve(
@@ -214,6 +214,37 @@ def _bind(client: Any, auth: Any, base_url: str, deployment_routing: str | None 
     refuse_proxied_base_url(client, base_url)
 
 
+def _construct(
+    client: Any,
+    openai_init: Any,
+    auth: Any,
+    base_url: str | None,
+    service_endpoint: str | None,
+    region: str | None,
+    api: str,
+    compartment_id: str | None,
+    conversation_store_id: str | None,
+    kwargs: dict[str, Any],
+    model_deployment_id: str | None,
+    deployment_routing: str | None,
+) -> None:
+    """The body of both constructors: resolve, run openai's own ``__init__``, attach the signing."""
+    auth, base_url, kwargs = _resolve(
+        auth,
+        base_url,
+        service_endpoint,
+        region,
+        api,
+        compartment_id,
+        conversation_store_id,
+        kwargs,
+        model_deployment_id=model_deployment_id,
+        deployment_routing=deployment_routing,
+    )
+    openai_init(**kwargs)
+    _bind(client, auth, base_url, deployment_routing)
+
+
 def _copy(method: Any, client: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     token = _COPYING.set(signing_of(client))
     try:
@@ -265,7 +296,9 @@ class OciOpenAI(openai.OpenAI):
         deployment_routing: str | None = None,
         **kwargs: Any,
     ) -> None:
-        auth, base_url, kwargs = _resolve(
+        _construct(
+            self,
+            super().__init__,
             auth,
             base_url,
             service_endpoint,
@@ -274,11 +307,9 @@ class OciOpenAI(openai.OpenAI):
             compartment_id,
             conversation_store_id,
             kwargs,
-            model_deployment_id=model_deployment_id,
-            deployment_routing=deployment_routing,
+            model_deployment_id,
+            deployment_routing,
         )
-        super().__init__(**kwargs)
-        _bind(self, auth, base_url, deployment_routing)
 
     @property
     def custom_auth(self) -> Any:
@@ -315,7 +346,9 @@ class AsyncOciOpenAI(openai.AsyncOpenAI):
         deployment_routing: str | None = None,
         **kwargs: Any,
     ) -> None:
-        auth, base_url, kwargs = _resolve(
+        _construct(
+            self,
+            super().__init__,
             auth,
             base_url,
             service_endpoint,
@@ -324,11 +357,9 @@ class AsyncOciOpenAI(openai.AsyncOpenAI):
             compartment_id,
             conversation_store_id,
             kwargs,
-            model_deployment_id=model_deployment_id,
-            deployment_routing=deployment_routing,
+            model_deployment_id,
+            deployment_routing,
         )
-        super().__init__(**kwargs)
-        _bind(self, auth, base_url, deployment_routing)
 
     @property
     def custom_auth(self) -> Any:

@@ -65,11 +65,11 @@ def run(url_option: str | None, *, call: bool, model: str | None, out: Callable[
     if url:
         host = urlsplit(url).hostname or ""
         if not HostPolicy(extra=settings.hosts).allows_url(url):
-            out(f"url: {without_userinfo(url)}: NOT an OCI host, left unsigned")
+            out(f"url: {url_without_userinfo(url)}: NOT an OCI host, left unsigned")
             out("doctor: the URL is not an OCI service host; add it to OCI_OPENAI_HOSTS if it is a private endpoint")
             return 1
         kind = "an OCI service host" if is_oci_service_host(host) else "a host trusted through OCI_OPENAI_HOSTS"
-        out(f"url: {without_userinfo(url)}: {kind}, requests will be signed")
+        out(f"url: {url_without_userinfo(url)}: {kind}, requests will be signed")
         usable = _explain_plane(genai_plane(url), project, settings.compartment_id, out)
         _explain_deployment(url, auth.deployment_routing, out)
     key = auth.credentials.get()
@@ -103,9 +103,9 @@ _ROUTING_EFFECTS = {
 
 def _explain_deployment(url: str, routing: str, out: Callable[[str], None]) -> None:
     """Say how a model deployment's requests are routed (``OCI_OPENAI_DEPLOYMENT_ROUTING``)."""
-    from .model_deployments import DEPLOYMENT_OCID_PREFIX
+    from .model_deployments import is_deployment_path
 
-    if urlsplit(url).path.startswith("/" + DEPLOYMENT_OCID_PREFIX):
+    if is_deployment_path(urlsplit(url).path):
         out(f"plane: Data Science model deployment; deployment routing {routing}: {_ROUTING_EFFECTS[routing]}")
 
 
@@ -147,6 +147,7 @@ def _call(
 
     from .fetch_failures import classify, oci_error
     from .hosts import genai_plane
+    from .model_deployments import is_deployment_path
     from .request_headers import oci_headers
 
     base = url.rstrip("/")
@@ -157,7 +158,7 @@ def _call(
     started = time.time()
     try:
         with httpx.Client(auth=auth, headers=headers, timeout=30.0) as client:
-            if not model and urlsplit(url).path.startswith("/ocid1.datasciencemodeldeployment."):
+            if not model and is_deployment_path(urlsplit(url).path):
                 out("call: skipped: a model deployment's /predict takes POST only; pass --model to send a chat request")
                 return True
             if model:
@@ -168,7 +169,7 @@ def _call(
                 target = f"{base}/vector_stores?limit=1" if plane == "control" else f"{base}/models"
                 response = client.get(target)
     except httpx.TransportError as error:
-        failure = classify(without_userinfo(target), error)
+        failure = classify(url_without_userinfo(target), error)
         out(f"call: {failure}")
         if failure.kind == "tls":
             out("call: the server's certificate does not verify against this machine's CA bundle (SSL_CERT_FILE)")
@@ -176,7 +177,7 @@ def _call(
     received = time.time()
     status = f"HTTP {response.status_code}"
     code, message = oci_error(response.content) if response.status_code >= 400 else ("", "")
-    out(f"call: {response.request.method} {without_userinfo(target)}: {status}{f' {code}' if code else ''}")
+    out(f"call: {response.request.method} {url_without_userinfo(target)}: {status}{f' {code}' if code else ''}")
     if message:
         out(f"call: {message}")
     _report_skew(response.headers.get("date"), (started + received) / 2, out)
@@ -207,7 +208,3 @@ def _report_skew(date: str | None, local: float, out: Callable[[str], None]) -> 
         )
     else:
         out(f"clock: within {max(abs(skew), 1.0):.0f} s of the server's")
-
-
-#: Kept under its older name (doctor's output gets pasted into tickets).
-without_userinfo = url_without_userinfo

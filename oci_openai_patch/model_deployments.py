@@ -40,11 +40,18 @@ STREAMING_PREDICT = "predictWithResponseStream"
 ROUTE_HEADER = "route"
 STREAMING_HEADER = "enable-streaming"
 
+_PATH_PREFIX = ("/" + DEPLOYMENT_OCID_PREFIX).encode("ascii")
 _OCID_SEGMENT = re.compile(rb"/ocid1\.datasciencemodeldeployment\.[A-Za-z0-9._-]+", re.ASCII)
 _DEPLOYMENT_OCID = re.compile(
     r"ocid1\.datasciencemodeldeployment\.(?P<realm>[a-z0-9-]+)\.(?P<region>[a-z0-9-]*)\.[A-Za-z0-9._-]+\Z",
     re.ASCII,
 )
+
+
+def is_deployment_path(path: str) -> bool:
+    """Whether a URL path (or request target) names a model deployment: its first segment is
+    a deployment OCID."""
+    return path.startswith("/" + DEPLOYMENT_OCID_PREFIX)
 
 
 def parse_routing(value: str, *, source: str = OCI_OPENAI_DEPLOYMENT_ROUTING) -> str:
@@ -93,7 +100,7 @@ def route(target: bytes, content: bytes, headers: Mapping[str, str], mode: str) 
     """The target a request to ``target`` (raw path and query) should have, or None to
     send it as it is. ``headers`` are the request's (a ``route`` or ``enable-streaming``
     the caller set is kept)."""
-    if mode == "off" or not target.startswith(b"/ocid1.datasciencemodeldeployment."):
+    if mode == "off" or not target.startswith(_PATH_PREFIX):
         return None
     found = _OCID_SEGMENT.match(target)
     if found is None:
@@ -187,3 +194,8 @@ def deployment_base_url(ocid: str, region: str) -> str:
     else:
         host = f"md.datascience.{name}.oci.{table.realms[realm]}"
     return f"https://{host}/{ocid}/{PREDICT}/v1"
+
+
+def deployment_url(ocid: str, region: str | None, *, source: str, region_source: str) -> str:
+    """:func:`deployment_base_url` in the region :func:`deployment_region` settles on."""
+    return deployment_base_url(ocid, deployment_region(ocid, region, source=source, region_source=region_source))

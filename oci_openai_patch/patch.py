@@ -440,7 +440,7 @@ def _build_state(
         return auth if auth is not None else auth_from_settings(settings)  # type: ignore[arg-type]
 
     from .hosts import region_base_url
-    from .model_deployments import deployment_base_url, deployment_region, parse_deployment_ocid, parse_routing
+    from .model_deployments import deployment_url, parse_deployment_ocid, parse_routing
     from .settings import parse_compartment, parse_project
 
     chosen_region = region or (settings.region if settings else None)
@@ -450,13 +450,12 @@ def _build_state(
         else (settings.model_deployment_id if settings else None)
     )
     if deployment is not None:
-        where = deployment_region(
+        default_base_url: str | None = deployment_url(
             deployment,
             chosen_region,
             source="model_deployment_id" if model_deployment_id else "OCI_OPENAI_MODEL_DEPLOYMENT_ID",
             region_source="region" if region else "OCI_OPENAI_REGION",
         )
-        default_base_url: str | None = deployment_base_url(deployment, where)
     else:
         default_base_url = region_base_url(chosen_region) if chosen_region else None
     compartment = compartment_id or (settings.compartment_id if settings else None)

@@ -16,8 +16,7 @@ from .errors import ConfigurationError
 from .hosts import HostPattern, parse_host_list, region_base_url
 from .model_deployments import (
     OCI_OPENAI_DEPLOYMENT_ROUTING,
-    deployment_base_url,
-    deployment_region,
+    deployment_url,
     parse_deployment_ocid,
     routing_from_env,
 )
@@ -140,13 +139,12 @@ class Settings:
         """The base URL a client given none is pointed at: the model deployment's, else the
         region's Generative AI data plane, else None."""
         if self.model_deployment_id:
-            region = deployment_region(
+            return deployment_url(
                 self.model_deployment_id,
                 self.region,
                 source=OCI_OPENAI_MODEL_DEPLOYMENT_ID,
                 region_source=OCI_OPENAI_REGION,
             )
-            return deployment_base_url(self.model_deployment_id, region)
         return region_base_url(self.region) if self.region else None
 
 

@@ -124,16 +124,15 @@ with http.Client(transport=Retrying(inner), auth=auth, trust_env=False) as clien
 """
 
 
+def _run_wrapped(endpoint, profile, library: str, **extra: str) -> str:  # type: ignore[no-untyped-def]
+    pytest.importorskip(library)
+    env = clean_env(CONFIG=profile.config_file, HOST=endpoint.host, URL=endpoint.base_url + "/models", **extra)
+    return run_program(WRAPPED.format(library=library), env).strip()
+
+
 @pytest.mark.parametrize("library", ["httpx", "httpx2"])
 def test_a_wrapped_proxy_transport_is_refused(oci_endpoint, oci_api_key_profile, library: str) -> None:  # type: ignore[no-untyped-def]
-    pytest.importorskip(library)
-    env = clean_env(
-        CONFIG=oci_api_key_profile.config_file,
-        HOST=oci_endpoint.host,
-        URL=oci_endpoint.base_url + "/models",
-        INNER_PROXY="http://127.0.0.1:9",
-    )
-    out = run_program(WRAPPED.format(library=library), env).strip()
+    out = _run_wrapped(oci_endpoint, oci_api_key_profile, library, INNER_PROXY="http://127.0.0.1:9")
     assert out.startswith("ConfigurationError refusing to sign http://127.0.0.1:"), out
     assert "the transport __main__.Retrying" in out and "OCI_OPENAI_DIRECT_TRANSPORTS=__main__.Retrying" in out
     assert oci_endpoint.requests == []
@@ -141,14 +140,10 @@ def test_a_wrapped_proxy_transport_is_refused(oci_endpoint, oci_api_key_profile,
 
 @pytest.mark.parametrize("library", ["httpx", "httpx2"])
 def test_a_transport_named_direct_signs(oci_endpoint, oci_api_key_profile, library: str) -> None:  # type: ignore[no-untyped-def]
-    pytest.importorskip(library)
-    env = clean_env(
-        CONFIG=oci_api_key_profile.config_file,
-        HOST=oci_endpoint.host,
-        URL=oci_endpoint.base_url + "/models",
-        OCI_OPENAI_DIRECT_TRANSPORTS="__main__.Retrying",
+    assert (
+        _run_wrapped(oci_endpoint, oci_api_key_profile, library, OCI_OPENAI_DIRECT_TRANSPORTS="__main__.Retrying")
+        == "200"
     )
-    assert run_program(WRAPPED.format(library=library), env).strip() == "200"
     assert oci_endpoint.requests[0].verified
 
 

@@ -10,6 +10,7 @@ carry the app's key, and reach the endpoint a deployment serves it from: plain r
 from __future__ import annotations
 
 import email.utils
+import importlib
 import json
 import logging
 import sys
@@ -233,16 +234,10 @@ def test_an_ocid_without_a_region_takes_the_principals(tmp_path: Path) -> None:
 
 
 def test_deployment_routing_with_a_foreign_auth_is_refused() -> None:
-    class Foreign(httpx.Auth):
-        pass
-
     import openai
 
-    if openai.__version__.startswith("3."):
-        import httpx2
-
-        class Foreign(httpx2.Auth):  # type: ignore[no-redef]
-            pass
+    library: Any = importlib.import_module("httpx2" if openai.__version__.startswith("3.") else "httpx")
+    Foreign = type("Foreign", (library.Auth,), {})
 
     with pytest.raises(ConfigurationError, match="deployment_routing= needs one of this package's auths"):
         OciOpenAI(auth=Foreign(), base_url=BASE_URL, deployment_routing="header")

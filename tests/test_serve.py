@@ -173,81 +173,36 @@ def test_a_taken_port_is_a_clear_error(tmp_path: Path) -> None:
     assert os.listdir(tmp_path) == []  # nothing written before the port is ours
 
 
-# The older package's three model-deployment examples, as its README writes them; only the
-# placeholders are filled in (the base URL ``serve`` prints, a model name, the profile).
+# The three call forms of the older package's model-deployment examples (sync client, async
+# client, the native client with the auth on its http client), written here: the base URL
+# ``serve`` prints, a model name and the default profile fill the placeholders.
+QUESTION = "Explain how to list all files in a directory using Python."
+ASK = f"model='odsc-llm', messages=[{{'role': 'user', 'content': {QUESTION!r}}}]"
 OLDER_DEPLOYMENT_EXAMPLES = {
-    "sync": """
+    "sync": f"""
 from oci_openai_patch import OciOpenAI, OciSessionAuth
-
-client = OciOpenAI(
-    base_url="<base url>",
-    auth=OciSessionAuth(profile_name="DEFAULT")
-)
-
-response = client.chat.completions.create(
-    model="odsc-llm",
-    messages=[
-        {
-            "role": "user",
-            "content": "Explain how to list all files in a directory using Python.",
-        },
-    ],
-)
-
-print(response.model_dump_json())
+client = OciOpenAI(base_url="<base url>", auth=OciSessionAuth(profile_name="DEFAULT"))
+print(client.chat.completions.create({ASK}).model_dump_json())
 """,
-    "async": """
+    "async": f"""
 import asyncio
 from oci_openai_patch import AsyncOciOpenAI, OciSessionAuth
 
 async def main():
-    # Example for OCI Data Science Model Deployment endpoint
-    client = AsyncOciOpenAI(
-        base_url="<base url>",
-        auth=OciSessionAuth(profile_name="DEFAULT")
-    )
-
-    response = await client.chat.completions.create(
-        model="odsc-llm",
-        messages=[
-            {
-                "role": "user",
-                "content": "Explain how to list all files in a directory using Python.",
-            },
-        ],
-    )
-
-    print(response.model_dump_json())
+    client = AsyncOciOpenAI(base_url="<base url>", auth=OciSessionAuth(profile_name="DEFAULT"))
+    print((await client.chat.completions.create({ASK})).model_dump_json())
 
 asyncio.run(main())
 """,
-    "native": """
+    "native": f"""
 import openai
-from openai import OpenAI
 from oci_openai_patch import OciSessionAuth
 if openai.__version__.startswith("3."):  # openai 3 sends with httpx2
     import httpx2 as httpx
 else:
     import httpx
-
-# Example for OCI Data Science Model Deployment endpoint
-client = OpenAI(
-    api_key="OCI",
-    base_url="<base url>",
-    http_client=httpx.Client(auth=OciSessionAuth()),
-)
-
-response = client.chat.completions.create(
-    model="odsc-llm",
-    messages=[
-        {
-            "role": "user",
-            "content": "Explain how to list all files in a directory using Python.",
-        },
-    ],
-)
-
-print(response.model_dump_json())
+client = openai.OpenAI(api_key="OCI", base_url="<base url>", http_client=httpx.Client(auth=OciSessionAuth()))
+print(client.chat.completions.create({ASK}).model_dump_json())
 """,
 }
 

@@ -19,17 +19,19 @@ import time
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from ..model_deployments import DEPLOYMENT_OCID_PREFIX, PREDICT, ROUTE_HEADER, STREAMING_HEADER, STREAMING_PREDICT
+from ..model_deployments import (
+    PREDICT,
+    ROUTE_HEADER,
+    STREAMING_HEADER,
+    STREAMING_PREDICT,
+    is_deployment_path,
+    streams,
+)
 from .openai_api import _chat, _reply_text
 from .pages import Event, Reply, error, new_id
 
 #: The deployment every local endpoint serves unless told otherwise (its region key is Ashburn's).
 LOCAL_DEPLOYMENT = "ocid1.datasciencemodeldeployment.oc1.iad.localendpoint"
-
-
-def is_deployment_path(path: str) -> bool:
-    """Whether a request target names a model deployment (its first segment is a deployment OCID)."""
-    return path.startswith("/" + DEPLOYMENT_OCID_PREFIX)
 
 
 def streamed_to_predict(path: str, headers: dict[str, str], body: bytes) -> tuple[str, ...]:
@@ -40,17 +42,9 @@ def streamed_to_predict(path: str, headers: dict[str, str], body: bytes) -> tupl
     segments = path.partition("?")[0].split("/")
     if len(segments) < 3 or segments[2] != PREDICT:
         return ()
-    if headers.get(STREAMING_HEADER, "").lower() == "true" or _streams(body):
+    if headers.get(STREAMING_HEADER, "").lower() == "true" or streams(body):
         return (f"streamed request sent to /{PREDICT}, which does not stream: send it to /{STREAMING_PREDICT}",)
     return ()
-
-
-def _streams(raw: bytes) -> bool:
-    try:
-        body = json.loads(raw) if raw else {}
-    except ValueError:
-        return False
-    return isinstance(body, dict) and body.get("stream") is True
 
 
 class ModelDeployments:

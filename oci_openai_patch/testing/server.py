@@ -24,9 +24,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..hosts import is_genai_host
+from ..model_deployments import is_deployment_path
 from ._http import LoopbackHandler, LoopbackHTTPServer
 from .findings import foreign_credentials
-from .model_deployments import LOCAL_DEPLOYMENT, ModelDeployments, is_deployment_path, streamed_to_predict
+from .model_deployments import LOCAL_DEPLOYMENT, ModelDeployments, streamed_to_predict
 from .openai_api import CONTROL_API_PATH, OpenAICompatibleAPI
 from .pages import Event
 from .verify import SignatureVerifier, TokenIssuer, VerificationError
