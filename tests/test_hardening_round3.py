@@ -151,7 +151,7 @@ def test_a_transport_named_direct_signs(oci_endpoint, oci_api_key_profile, libra
 
 LOCALS_PROGRAM = """
 import asyncio, os, traceback
-import httpx2 as http
+import {library} as http
 from oci_openai_patch import OciSessionAuth, OciUserPrincipalAuth
 import oci_openai_patch.auth as auth_module
 
@@ -214,8 +214,11 @@ asyncio.run(cancelled())
 """
 
 
-def test_no_secret_in_tracebacks_rendered_with_locals(oci_endpoint, tmp_path) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("library", ["httpx", "httpx2"])
+def test_no_secret_in_tracebacks_rendered_with_locals(oci_endpoint, tmp_path, library: str) -> None:  # type: ignore[no-untyped-def]
     from pathlib import Path
+
+    pytest.importorskip(library)
 
     from oci_openai_patch.testing.profiles import make_api_key_profile, make_session_profile
 
@@ -243,7 +246,7 @@ def test_no_secret_in_tracebacks_rendered_with_locals(oci_endpoint, tmp_path) ->
         SESSION_OBO=obo.config_file,
         DELEGATION=delegation,
     )
-    out = run_program(LOCALS_PROGRAM, env)
+    out = run_program(LOCALS_PROGRAM.replace("{library}", library), env)
     sections = {line.partition(":")[0][4:] for line in out.splitlines() if line.startswith("=== ")}
     assert sections == {
         "expired token",
