@@ -349,9 +349,10 @@ class OciAuth(HttpxAuthBase):  # type: ignore[misc]
             _sign(request, key, fresh_date=True, header_names=self.header_names)
             yield request
 
-    def _add_signed_headers(self, request: Any) -> None:
+    def _add_signed_headers(self, request: Any, *, on_loop: bool = False) -> None:
         """Set headers this principal adds to what it signs (none; the delegation token's
-        ``opc-obo-token`` in :class:`OciDelegationTokenAuth`)."""
+        ``opc-obo-token`` in :class:`OciDelegationTokenAuth`). ``on_loop``: the request is
+        on an event loop, where no file may be read."""
 
     def _refused_by_signed_host(self, request: Any, response: Any) -> bool:
         """A 401 counts only from the origin that was signed for, not from a host a
@@ -388,7 +389,7 @@ class OciAuth(HttpxAuthBase):  # type: ignore[misc]
         await request.aread()
         request = _rewrite_model(request, self.model_map)
         _route_deployment(request, self.deployment_routing)
-        self._add_signed_headers(request)
+        self._add_signed_headers(request, on_loop=True)
         # One read decides: a fresh key is used as is, anything else (missing, due, or
         # a reload under way) is waited for in a worker thread, never on the loop.
         key = self.credentials.current()
@@ -564,8 +565,9 @@ class OciDelegationTokenAuth(OciAuth):
         self.header_names = ((*BASIC_HEADERS, OBO_HEADER), BODY_HEADERS)
         self.delegation_token = token
 
-    def _add_signed_headers(self, request: Any) -> None:
-        request.headers[OBO_HEADER] = self.delegation_token.value()
+    def _add_signed_headers(self, request: Any, *, on_loop: bool = False) -> None:
+        token = self.delegation_token
+        request.headers[OBO_HEADER] = token.on_loop() if on_loop else token.value()
 
 
 #: oci-openai's name for the base auth class; every auth of this package is one.

@@ -93,3 +93,102 @@ def test_a_profile_without_the_token_file_says_so(tmp_path: Path, oci_instance_i
     empty.chmod(0o600)
     with pytest.raises(CredentialsError, match=f"^delegation token file {empty} is empty"):
         OciDelegationTokenAuth(delegation_token_file=str(empty))
+
+
+FIFO_PROGRAM = """
+import asyncio, os, threading, time
+import {library} as httpx
+from oci_openai_patch import OciDelegationTokenAuth
+
+URL, TOKEN_FILE = os.environ["URL"], os.environ["TOKEN_FILE"]
+auth = OciDelegationTokenAuth(config_file=os.environ["CONFIG"], hosts=[os.environ["HOST"]])
+
+
+async def heartbeat(gaps):
+    # The loop's longest gap between two ticks: a file read on the loop shows here.
+    last = time.monotonic()
+    while True:
+        await asyncio.sleep(0.01)
+        now = time.monotonic()
+        gaps.append(now - last)
+        last = now
+
+
+async def main():
+    gaps = []
+    beat = asyncio.ensure_future(heartbeat(gaps))
+    async with httpx.AsyncClient(auth=auth) as client:
+        print("before", (await client.post(URL, json={"model": "m"})).status_code)
+        # The file becomes a FIFO nobody writes to: opening it blocks until a writer comes.
+        os.remove(TOKEN_FILE)
+        os.mkfifo(TOKEN_FILE, 0o600)
+        statuses = []
+        for _ in range(15):
+            statuses.append((await asyncio.wait_for(client.post(URL, json={"model": "m"}), 10)).status_code)
+            await asyncio.sleep(0.1)
+        print("fifo", statuses, "longest loop gap", round(max(gaps), 3))
+        # The platform writes a renewal: the worker blocked on the FIFO reads it.
+        threading.Thread(target=lambda: open(TOKEN_FILE, "w").write(os.environ["RENEWED"]), daemon=True).start()
+        for _ in range(25):
+            await client.post(URL, json={"model": "m", "renewal": True})
+            await asyncio.sleep(0.1)
+    beat.cancel()
+
+asyncio.run(main())
+"""
+
+
+@pytest.mark.parametrize("library", ["httpx", "httpx2"])
+def test_the_token_file_is_never_read_on_the_event_loop(
+    oci_endpoint, oci_instance_identity, oci_delegation_token, library: str
+) -> None:  # type: ignore[no-untyped-def]
+    pytest.importorskip(library)
+    renewed = oci_delegation_token.issuer.issue_claims(3600.0, sub="ocid1.user.oc1..renewed", ptype="delegation")
+    env = clean_env(
+        URL=oci_endpoint.base_url + "/chat/completions",
+        HOST=oci_endpoint.host,
+        CONFIG=oci_delegation_token.config_file,
+        TOKEN_FILE=oci_delegation_token.token_file,
+        RENEWED=renewed,
+        OCI_METADATA_BASE_URL=oci_instance_identity.metadata_base_url,
+        OCI_OPENAI_FEDERATION_ENDPOINT=oci_instance_identity.federation_endpoint,
+    )
+    first = oci_delegation_token.token
+    out = run_program(FIFO_PROGRAM.replace("{library}", library), env, timeout=60)
+    lines = out.splitlines()
+    assert lines[0] == "before 200" and lines[1].startswith("fifo [" + ", ".join(["200"] * 15) + "]"), out
+    assert float(lines[1].rsplit(" ", 1)[1]) < 1.0, out  # the loop was never held by the FIFO (10 s timeouts)
+    tokens = [r.headers["opc-obo-token"] for r in oci_endpoint.requests]
+    assert all(r.verified for r in oci_endpoint.requests)
+    assert tokens[:16] == [first] * 16
+    assert tokens[-1] == renewed, "the renewal read by the worker is used"
+
+
+def test_a_failed_check_fails_the_loops_requests_until_one_succeeds(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import time
+
+    from oci_openai_patch.credentials import delegation
+
+    monkeypatch.setattr(delegation, "RECHECK_INTERVAL", 0.0)
+    path = tmp_path / "token"
+    path.write_text("first-token", encoding="utf-8")
+    path.chmod(0o600)
+    token = delegation.DelegationToken.find(None, str(path), None, None)
+
+    def settled() -> None:
+        deadline = time.monotonic() + 5
+        while token._checking_in is not None and time.monotonic() < deadline:
+            time.sleep(0.01)
+
+    path.unlink()
+    assert token.on_loop() == "first-token"  # the check of the missing file runs in a worker
+    settled()
+    with pytest.raises(CredentialsError, match=f"^delegation token file {path} cannot be read"):
+        token.on_loop()
+    settled()
+    path.write_text("second-token", encoding="utf-8")
+    path.chmod(0o600)
+    with pytest.raises(CredentialsError):
+        token.on_loop()  # still the last check's verdict; this call starts a new check
+    settled()
+    assert token.on_loop() == "second-token"
