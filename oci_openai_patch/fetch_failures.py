@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from .process_locks import ProcessLock
+
 
 @dataclass(frozen=True)
 class FetchFailure:
@@ -52,7 +54,7 @@ class FetchLog:
 
 _current = threading.local()
 _installed = False
-_install_lock = threading.Lock()
+_install_lock = ProcessLock("token-fetch observer")
 
 
 @contextlib.contextmanager
@@ -70,12 +72,17 @@ def recording(log: FetchLog) -> Iterator[FetchLog]:
 def _install() -> None:
     """Wrap the SDK's ``requests.Session.send`` once per process."""
     global _installed
+    if _installed:
+        return
+    # Imported before the lock is taken: the SDK's vendored requests takes hundreds of ms
+    # to import, and a section that long is one a fork from another thread lands in.
+    import wrapt
+    from oci._vendor.requests import sessions
+
     with _install_lock:
         if _installed:
             return
-        import wrapt
-
-        wrapt.wrap_function_wrapper("oci._vendor.requests.sessions", "Session.send", _observed_send)
+        wrapt.wrap_function_wrapper(sessions, "Session.send", _observed_send)
         _installed = True
 
 

@@ -12,26 +12,16 @@ bytes costs a hash. A changed key is parsed (and checked) as before.
 from __future__ import annotations
 
 import hashlib
-import os
-import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
+from .process_locks import ProcessLock
 from .redact import SecretBytes
 
 _MAX_KEYS = 32
 _keys: OrderedDict[bytes, Any] = OrderedDict()
-_lock = threading.Lock()
-
-
-def _renew_lock_after_fork() -> None:
-    # A fork while another thread parsed a key would leave the child's lock held forever.
-    global _lock
-    _lock = threading.Lock()
-
-
-os.register_at_fork(after_in_child=_renew_lock_after_fork)
+_lock = ProcessLock("key cache")
 
 
 def _digest(data: SecretBytes, pass_phrase: SecretBytes | None) -> bytes:

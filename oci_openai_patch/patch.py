@@ -23,7 +23,6 @@ import contextlib
 import logging
 import os
 import sys
-import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,6 +32,7 @@ from .client_signing import ATTRIBUTE, attach
 from .errors import ConfigurationError
 from .hosts import HostPolicy, parse_host_list
 from .logs import configure_logging
+from .process_locks import ProcessLock
 from .proxies import refuse_proxied_base_url
 from .request_headers import PLACEHOLDER_API_KEY, client_headers, is_not_given
 from .settings import Settings, load_settings
@@ -59,7 +59,7 @@ class _PatchState:
     _auth: Any = None
     _guard: Any = None
     _principal_base_url: str | None = None
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _lock: ProcessLock = field(default_factory=lambda: ProcessLock("zero-code auth"))
 
     def principal_base_url(self) -> str | None:
         """The Generative AI endpoint of the region the principal knows (its profile's
@@ -132,16 +132,6 @@ class _DeferredCredentials:
 
 
 _state: _PatchState | None = None
-
-
-def _renew_lock_after_fork() -> None:
-    # A fork while another thread was building the auth would leave the child's first
-    # OCI client waiting forever on a lock no thread of its own holds.
-    if _state is not None:
-        _state._lock = threading.Lock()
-
-
-os.register_at_fork(after_in_child=_renew_lock_after_fork)
 
 
 def auth_from_settings(settings: Settings) -> Any:

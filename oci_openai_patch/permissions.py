@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import os
 import stat
-import threading
 import warnings
 
 from .errors import InsecurePermissionsWarning
+from .process_locks import ProcessLock
 
 #: Set to 1 to silence the warning (containers that mount secrets readable by all).
 SUPPRESS_VARIABLE = "OCI_OPENAI_SUPPRESS_PERMISSION_WARNING"
 
 _warned: set[str] = set()
-_lock = threading.Lock()
+_lock = ProcessLock("permission warnings")
 
 
 def warn_if_readable_by_others(path: str, what: str) -> None:

@@ -20,18 +20,18 @@ subclasses). Installed by :func:`patch` and by the explicit clients.
 from __future__ import annotations
 
 import sys
-import threading
 from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
 from .errors import ConfigurationError
 from .hosts import HostPattern, HostPolicy
+from .process_locks import ProcessLock
 from .request_headers import OCI_ONLY_HEADERS, PLACEHOLDER_API_KEY, PROJECT_HEADER
 
 _MODULES = ("websockets.sync.client", "websockets.asyncio.client")
 _MARK = "_oci_openai_patch_websockets"
-_lock = threading.Lock()
+_lock = ProcessLock("websocket guard")
 #: The hosts this process's clients sign for besides OCI's own (grows, never shrinks).
 _policy = HostPolicy()
 _installed = False

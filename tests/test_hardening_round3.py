@@ -355,3 +355,86 @@ def test_no_oci_header_goes_to_a_foreign_websocket_base_url(oci_endpoint, oci_ap
         assert "opc-compartment-id" not in headers and "compartmentid" not in headers
         assert not headers.get("openai-project", "").startswith("ocid1."), headers
     assert oci_endpoint.requests == []
+
+
+# -- a fork while any lock of the package is held ------------------------------------------
+
+FORK_WHILE_HELD = """
+import os, signal, sys, threading, warnings
+import openai
+import oci_openai_patch.fetch_failures, oci_openai_patch.key_cache, oci_openai_patch.websocket_guard
+from oci_openai_patch import permissions, websocket_guard
+from oci_openai_patch.process_locks import process_locks
+
+client = openai.OpenAI()  # the zero-code auth is built on first use: nothing fetched yet
+held = process_locks()
+print("locks", ",".join(sorted(lock.name for lock in held)))
+entered, release = threading.Event(), threading.Event()
+
+def hold():
+    for lock in held:
+        lock.acquire()
+    entered.set()
+    release.wait()
+    for lock in held:
+        lock.release()
+
+threading.Thread(target=hold, daemon=True).start()
+entered.wait()
+pid = os.fork()
+if pid == 0:
+    signal.alarm(20)  # a lock still held in the child ends it here, with a non-zero status
+    client.models.list()  # builds the auth, and the first token fetch installs its observer
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        permissions.warn_if_readable_by_others(os.environ["READABLE"], "test file")
+    websocket_guard.trust(())
+    websocket_guard.install()
+    os._exit(0 if len(caught) == 1 else 3)
+release.set()
+_, status = os.waitpid(pid, 0)
+print("child", os.waitstatus_to_exitcode(status))
+
+"""
+
+
+IMPORT_SPY = """
+import sys
+import oci_openai_patch.fetch_failures
+
+
+class ImportSpy:
+    # Whether the token-fetch observer's lock is held while the SDK (and its requests) is imported.
+    held = set()
+    def find_spec(self, name, path=None, target=None):
+        if name.startswith("oci"):
+            self.held.add(oci_openai_patch.fetch_failures._install_lock.locked())
+        return None
+
+assert "oci" not in sys.modules
+sys.meta_path.insert(0, ImportSpy())
+with oci_openai_patch.fetch_failures.recording(oci_openai_patch.fetch_failures.FetchLog()):
+    pass
+print("observer lock held during an import:", sorted(ImportSpy.held))
+"""
+
+
+def test_a_fork_while_any_lock_is_held_leaves_the_child_working(oci_endpoint, oci_instance_identity, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    readable = tmp_path / "readable"
+    readable.write_text("x", encoding="utf-8")
+    readable.chmod(0o644)
+    env = clean_env(
+        OCI_OPENAI_AUTH="instance_principal",
+        OCI_METADATA_BASE_URL=oci_instance_identity.metadata_base_url,
+        OCI_OPENAI_FEDERATION_ENDPOINT=oci_instance_identity.federation_endpoint,
+        OCI_OPENAI_HOSTS=oci_endpoint.host,
+        OCI_OPENAI_COMPARTMENT_ID="ocid1.compartment.oc1..aaaafork",
+        OPENAI_BASE_URL=oci_endpoint.base_url,
+        READABLE=str(readable),
+    )
+    out = run_program(FORK_WHILE_HELD, env).splitlines()
+    out += run_program(IMPORT_SPY, clean_env()).splitlines()
+    names = {"key cache", "permission warnings", "token-fetch observer", "websocket guard", "zero-code auth"}
+    assert out[0].startswith("locks ") and names <= set(out[0][6:].split(",")), out
+    assert out[1:] == ["child 0", "observer lock held during an import: [False]"], out
+    assert oci_endpoint.verified_count == 1  # the child's request
