@@ -20,6 +20,7 @@ constructor runs exactly once, and its exceptions pass through unchanged.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import logging
 import os
 import sys
@@ -40,6 +41,7 @@ from .settings import Settings, load_settings
 logger = logging.getLogger("oci_openai_patch")
 
 _TARGETS = ("OpenAI", "AsyncOpenAI")
+_COPY_METHODS = ("copy", "with_options")
 
 
 @dataclass
@@ -166,12 +168,52 @@ def _skip_reason(instance: Any, kwargs: Mapping[str, Any]) -> str | None:
         return "an OciOpenAI client signs by itself"
     if isinstance(instance, (openai.AzureOpenAI, openai.AsyncAzureOpenAI)):
         return "Azure"
-    if kwargs.get("provider") is not None or kwargs.get("workload_identity") is not None:
-        return "an openai provider or workload identity signs it"
+    for argument in _CALLERS_OWN_ENDPOINT:
+        if kwargs.get(argument) is not None:
+            return f"the caller chose its endpoint and credentials with {argument}="
     return None
 
 
+#: openai's own ways for a caller to choose where a client goes and how it authenticates
+#: (openai 3): a client given one is left alone, as an Azure client is.
+_CALLERS_OWN_ENDPOINT = ("provider", "workload_identity", "data_residency")
+
+#: Where the shim keeps, in a client's ``__dict__``, the base URL it chose for it (the
+#: caller gave none): a copy of that client does not inherit it as the caller's choice.
+INJECTED_BASE_URL = "_oci_openai_injected_base_url"
+
+#: The client being copied and whether the caller gave ``base_url=`` to the copy, while
+#: ``copy()`` / ``with_options()`` builds the copy.
+_COPYING: contextvars.ContextVar[tuple[Any, bool] | None] = contextvars.ContextVar(
+    "oci_openai_patch_copying", default=None
+)
+
+
+def _copy_wrapper(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    token = _COPYING.set((instance, kwargs.get("base_url") is not None))
+    try:
+        return wrapped(*args, **kwargs)
+    finally:
+        _COPYING.reset(token)
+
+
+def _forget_inherited_injection(kwargs: dict[str, Any]) -> None:
+    """In a copy, a base URL that openai carries over from the original is the caller's
+    choice only if the caller gave it. One the shim injected is dropped, so the copy is
+    decided as a new client: onto a workload identity, a provider or a data residency it
+    goes where openai sends those; onto another key it is injected again."""
+    copying = _COPYING.get()
+    if copying is None:
+        return
+    source, caller_gave_base_url = copying
+    injected = vars(source).get(INJECTED_BASE_URL)
+    if injected and not caller_gave_base_url and str(kwargs.get("base_url") or "") == injected:
+        del kwargs["base_url"]
+
+
 def _resolve_base_url(state: _PatchState, kwargs: dict[str, Any]) -> str | None:
+    """The client's base URL: the caller's (``base_url=``, ``OPENAI_BASE_URL``), else
+    the one the shim injects into ``kwargs`` (the configured region's, the principal's)."""
     base_url = kwargs.get("base_url")
     if base_url is not None and not is_not_given(base_url):
         return str(base_url)
@@ -258,12 +300,15 @@ def _init_wrapper(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, .
         # A broken OCI_OPENAI_* variable must never yield a quietly unsigned client.
         raise state.error
     name = type(instance).__name__
+    _forget_inherited_injection(kwargs)
     reason = _skip_reason(instance, kwargs)
     if reason is not None:
         vars(instance).setdefault(ATTRIBUTE, False)
         logger.debug("%s left alone: %s", name, reason)
         return wrapped(*args, **kwargs)
+    given = kwargs.get("base_url")
     base_url = _resolve_base_url(state, kwargs)
+    injected = kwargs.get("base_url") is not given
     oci_bound = base_url is not None and state.policy.allows_url(base_url)
     own = getattr(kwargs.get("http_client"), "auth", None)
     if own is not None:
@@ -277,6 +322,8 @@ def _init_wrapper(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, .
         auth = state.guard_auth()
     result = wrapped(*args, **kwargs)
     attach(instance, auth)
+    if injected:
+        vars(instance)[INJECTED_BASE_URL] = str(instance.base_url)
     if oci_bound:
         refuse_proxied_base_url(instance, base_url)  # type: ignore[arg-type]
         if own is not None:
@@ -399,6 +446,9 @@ def patch(
             wrapper = wrapt.FunctionWrapper(cls.__dict__["__init__"], _init_wrapper)
             wrapper._self_oci_openai_patch = True  # type: ignore[attr-defined]
             cls.__init__ = wrapper
+            for method in _COPY_METHODS:  # ``with_options = copy``: two names, both wrapped
+                if method in cls.__dict__:
+                    setattr(cls, method, wrapt.FunctionWrapper(cls.__dict__[method], _copy_wrapper))
     _module_client_api_key()
 
 
@@ -474,10 +524,15 @@ def unpatch() -> None:
     openai = sys.modules.get("openai")
     if openai is None:
         return
+    import wrapt
+
     for name in _TARGETS:
         cls = getattr(openai, name)
         if _is_patched(cls):
             cls.__init__ = cls.__dict__["__init__"].__wrapped__
+            for method in _COPY_METHODS:
+                if isinstance(cls.__dict__.get(method), wrapt.FunctionWrapper):
+                    setattr(cls, method, cls.__dict__[method].__wrapped__)
     if getattr(openai, "api_key", None) == PLACEHOLDER_API_KEY:
         setattr(openai, "api_key", None)  # noqa: B010 - a module attribute mypy does not see
 

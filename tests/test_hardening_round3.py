@@ -438,3 +438,57 @@ def test_a_fork_while_any_lock_is_held_leaves_the_child_working(oci_endpoint, oc
     assert out[0].startswith("locks ") and names <= set(out[0][6:].split(",")), out
     assert out[1:] == ["child 0", "observer lock held during an import: [False]"], out
     assert oci_endpoint.verified_count == 1  # the child's request
+
+
+# -- the caller's own endpoint choices win -----------------------------------------------
+
+COPIES = """
+import inspect, openai
+from oci_openai_patch.patch import INJECTED_BASE_URL
+from oci_openai_patch.client_signing import ATTRIBUTE
+
+def show(label, client):
+    left_alone = vars(client).get(ATTRIBUTE) is False
+    print(f"{label}: {client.base_url} {'left alone' if left_alone else 'shim'} {INJECTED_BASE_URL in vars(client)}")
+
+base = openai.OpenAI()
+show("injected", base)
+show("other key", base.with_options(api_key="sk-other"))
+show("copy", base.copy(timeout=3))
+show("caller's url", base.copy(base_url="https://gateway.example.com/v1"))
+if "data_residency" in inspect.signature(openai.OpenAI.__init__).parameters:
+    show("residency", openai.OpenAI(data_residency="eu"))
+    show("copy onto a residency", base.copy(data_residency="eu"))
+    provider = {"token_type": "jwt", "get_token": lambda: "x.y.z"}
+    identity = {"identity_provider_id": "idp", "service_account_id": "sa", "provider": provider}
+    show("copy onto a workload identity", base.with_options(workload_identity=identity))
+"""
+
+REGION_URL = "https://inference.generativeai.us-chicago-1.oci.oraclecloud.com/openai/v1/"
+
+
+def test_data_residency_and_copies_onto_another_identity_are_the_callers(oci_api_key_profile) -> None:  # type: ignore[no-untyped-def]
+    import openai
+
+    env = clean_env(
+        OCI_OPENAI_AUTH="user_principal",
+        OCI_OPENAI_CONFIG_FILE=oci_api_key_profile.config_file,
+        OCI_OPENAI_REGION="us-chicago-1",
+        OCI_OPENAI_PROJECT_ID=PROJECT,
+        OPENAI_API_KEY=APP_KEY,
+    )
+    lines = run_program(COPIES, env).splitlines()
+    assert lines[:4] == [
+        f"injected: {REGION_URL} shim True",
+        f"other key: {REGION_URL} shim True",  # decided again as a new client: injected again
+        f"copy: {REGION_URL} shim True",
+        "caller's url: https://gateway.example.com/v1/ shim False",
+    ]
+    if openai.__version__.startswith(("1.", "2.")):
+        assert len(lines) == 4
+        return
+    assert lines[4:] == [
+        "residency: https://eu.api.openai.com/v1/ left alone False",
+        "copy onto a residency: https://eu.api.openai.com/v1/ shim False",  # a foreign host: never signed
+        "copy onto a workload identity: https://api.openai.com/v1/ left alone False",
+    ]

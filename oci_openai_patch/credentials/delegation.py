@@ -70,7 +70,7 @@ class DelegationToken:
         fails the requests after it, as the sync path fails, until a check succeeds."""
         if self.path is None or self._value is None:
             return self.value()  # a given token (or one never read: ``find`` always reads)
-        now = time.monotonic()
+        now, failed = time.monotonic(), self._check_error  # the verdict of the checks before this call
         if self._checking_in != os.getpid():
             if now - self._checked >= RECHECK_INTERVAL:
                 self._checking_in, self._check_started, self._reported_slow = os.getpid(), now, False
@@ -83,8 +83,8 @@ class DelegationToken:
                 self.path,
                 SLOW_CHECK,
             )
-        if self._check_error is not None:
-            raise CredentialsError(str(self._check_error))
+        if failed is not None:
+            raise CredentialsError(str(failed))
         return self._value.reveal()
 
     def _check(self) -> None:
