@@ -206,3 +206,27 @@ def test_a_wrapped_transports_pool_is_found_and_the_next_request_opens_its_own(o
         assert inner._pool._connections == []
         client.get(endpoint.base_url + "/models")
         assert len(inner._pool._connections) == 1 and inner._pool._connections[0] is not inherited
+
+
+@pytest.mark.parametrize("library", ["httpx", "httpx2"])
+def test_an_auth_on_the_callers_own_client_learns_it_from_the_first_signed_request(  # type: ignore[no-untyped-def]
+    oci_endpoint, oci_api_key_profile, library: str
+) -> None:
+    import asyncio
+
+    http = pytest.importorskip(library)
+    from oci_openai_patch import OciUserPrincipalAuth, inherited_connections
+
+    auth = OciUserPrincipalAuth(config_file=oci_api_key_profile.config_file, hosts=[oci_endpoint.host])
+    with http.Client(auth=auth) as client:
+        assert client not in inherited_connections._CLIENTS
+        client.get(oci_endpoint.base_url + "/models")
+        assert client in inherited_connections._CLIENTS
+
+    async def main() -> None:
+        async with http.AsyncClient(auth=auth) as client:
+            await client.get(oci_endpoint.base_url + "/models")
+            assert client in inherited_connections._CLIENTS
+
+    asyncio.run(main())
+    assert oci_endpoint.verified_count == 2
