@@ -21,8 +21,14 @@ demo:
 	$(TESTENV) ensure $(VENV) --openai 3
 	$(VENV)/bin/oci-openai-patch demo
 
-## test: the whole suite on the latest openai 3.x (httpx2), then on openai 2.x (httpx)
-test: test-openai3 test-openai2
+## test: the whole suite on the latest openai 3.x (httpx2), then on openai 2.x (httpx); both
+## always run, and the target fails at the end if either failed
+test:
+	@status=0; \
+	$(MAKE) --no-print-directory test-openai3 || status=1; \
+	$(MAKE) --no-print-directory test-openai2 || status=1; \
+	if [ $$status -ne 0 ]; then echo "make test: a suite failed (see above)"; fi; \
+	exit $$status
 
 test-openai3: install
 	$(PY) -m pytest -q -n $(WORKERS)

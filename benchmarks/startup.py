@@ -15,6 +15,8 @@ from _measure import Result, clean_env, fresh_process_times, run_python
 HEAVY = ("oci_openai_patch", "wrapt", "openai", "oci", "httpx", "httpx2")
 PASS_TARGET_MS = 15.0
 IMPORT_TARGET = 1.05
+#: pytest start-up with the package's plugin (loaded by every run where it is installed).
+PLUGIN_TARGET = 1.01
 
 
 def run() -> list[Result]:
@@ -76,4 +78,26 @@ def run() -> list[Result]:
             when[0] == "False",
         )
     )
+    results.append(_plugin_cost(off))
     return results
+
+
+def _plugin_cost(env: dict[str, str]) -> Result:
+    """pytest running one trivial test, with the plugin as installed and with it disabled."""
+    directory = Path(tempfile.mkdtemp(prefix="oci-openai-patch-bench-pytest-"))
+    (directory / "test_nothing.py").write_text("def test_nothing():\n    pass\n", encoding="utf-8")
+    (directory / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
+    common = ["-q", "-p", "no:cacheprovider", "-p", "no:randomly", "-c", str(directory / "pytest.ini"), str(directory)]
+    code = "import sys, pytest; sys.exit(pytest.main({args!r}))"
+    variants = {
+        "without": (code.format(args=["-p", "no:oci_openai_patch", *common]), env),
+        "with": (code.format(args=common), env),
+    }
+    times = fresh_process_times(variants, rounds=15)
+    ratio = min(times["with"]) / min(times["without"])
+    return Result(
+        "start-up: pytest with the package's plugin / with -p no:oci_openai_patch",
+        f"{ratio:.3f}x ({min(times['with']) * 1e3:.0f} / {min(times['without']) * 1e3:.0f} ms)",
+        f"<= {PLUGIN_TARGET:.2f}x",
+        ratio <= PLUGIN_TARGET,
+    )

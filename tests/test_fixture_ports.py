@@ -49,3 +49,39 @@ def test_two_proxymuxes_on_one_port_take_turns(tmp_path: Path) -> None:
         events.append("first stopping")
     waiting.join(10)
     assert events == ["first stopping", "second started"]
+
+
+STRANGER_HOLDS_THE_PORT = """
+import socket
+from oci_openai_patch.testing import identity
+
+stranger = socket.socket()
+stranger.bind(("127.0.0.1", 0))
+stranger.listen(1)
+identity.FakeProxymux.__init__.__kwdefaults__["port"] = stranger.getsockname()[1]
+
+
+def test_needs_the_proxymux(oci_proxymux):
+    pass
+"""
+
+
+@pytest.mark.parametrize("required", ["", "1"])
+def test_a_stranger_on_the_fixed_port_skips_the_test_unless_ci_requires_it(tmp_path: Path, required: str) -> None:
+    import subprocess
+    import sys
+
+    (tmp_path / "test_stranger.py").write_text(STRANGER_HOLDS_THE_PORT, encoding="utf-8")
+    (tmp_path / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OCI_", "PYTEST_"))}
+    env["OCI_OPENAI_PATCH_REQUIRE_FIXED_PORTS"] = required
+    command = [sys.executable, "-m", "pytest", "-rs", "-p", "no:cacheprovider", "-p", "no:randomly", "-c"]
+    result = subprocess.run(
+        [*command, str(tmp_path / "pytest.ini"), str(tmp_path)], env=env, capture_output=True, text=True, timeout=120
+    )
+    if required:
+        assert result.returncode == 1 and "1 error" in result.stdout, result.stdout[-2000:]
+        assert "PortInUseError" in result.stdout
+    else:
+        assert result.returncode == 0 and "1 skipped" in result.stdout, result.stdout[-2000:]
+        assert "is in use by PID" in result.stdout and "OCI_OPENAI_PATCH_REQUIRE_FIXED_PORTS=1" in result.stdout
