@@ -77,7 +77,7 @@ def _child_throughput(endpoint: dict[str, Any], one_cpu: bool) -> dict[str, Any]
             "unsigned": openai.AsyncOpenAI(api_key="sk-unsigned", base_url=endpoint["base_url"], max_retries=0),
         }
         # The other mode, forced, for comparison: on one CPU the hand-off, on many inline.
-        modes = {"signed": None, "unsigned": None}
+        modes: dict[str, bool | None] = {"signed": None, "unsigned": None}
         if one_cpu:
             clients["signed, worker forced"] = AsyncOciOpenAI(auth=auth, base_url=endpoint["base_url"], max_retries=0)
             modes["signed, worker forced"] = True
@@ -120,6 +120,9 @@ async def _stalls(endpoint: dict[str, Any]) -> tuple[float, float, float]:
     client = AsyncOciOpenAI(auth=auth, base_url=endpoint["base_url"])
     await _sequential(client, 5)
     baseline = await longest_stall(_sequential(client, 20))
+    from oci_openai_patch.credentials import CredentialsProvider
+
+    assert isinstance(auth.credentials, CredentialsProvider)
     auth.credentials.invalidate()
     started = time.perf_counter()
     during = await longest_stall(_sequential(client, 1))

@@ -51,7 +51,7 @@ class _RsaUnderLoad:
     def __init__(self) -> None:
         import oci_openai_patch.auth
 
-        self._module = oci_openai_patch.auth
+        self._module: Any = oci_openai_patch.auth  # its rsa_sign is swapped for a timed one
         self._original = self._module.rsa_sign
         self.seconds: list[float] = []
 

@@ -16,6 +16,7 @@ around the call) in isolation from openai and the package:
 
 from __future__ import annotations
 
+import functools
 import subprocess
 import sys
 import threading
@@ -48,7 +49,7 @@ def main() -> None:
 
     rows = [("back to back", _median_sign_cpu(sign))]
     for pause in (0.001, 0.005):
-        rows.append((f"after {pause * 1e3:.0f} ms idle", _median_sign_cpu(sign, lambda p=pause: time.sleep(p))))
+        rows.append((f"after {pause * 1e3:.0f} ms idle", _median_sign_cpu(sign, functools.partial(time.sleep, pause))))
 
     stop = threading.Event()
 

@@ -84,7 +84,7 @@ def main() -> None:
 
             results = await asyncio.gather(ticker(), *(worker() for _ in range(10)))
             await client.close()
-            return float(results[0])
+            return float(results[0] or 0.0)
 
         longest = asyncio.run(traffic())
         refused = len(endpoint.requests) - endpoint.verified_count
