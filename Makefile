@@ -11,7 +11,7 @@ PY2 := $(VENV2)/bin/python
 WORKERS ?= 2
 MAIN_EXTRAS := test,lint,ecosystem,ecosystem-openai3
 
-.PHONY: install demo test test-openai3 test-openai2 matrix soak lint bench mutate clean
+.PHONY: install demo test test-openai3 test-openai2 matrix soak lint docs bench mutate clean
 
 install:
 	$(TESTENV) ensure $(VENV) --openai 3 --extras $(MAIN_EXTRAS)
@@ -48,7 +48,7 @@ soak: install
 ## bench: every benchmark, side by side with its baseline, as a Markdown table (a few minutes)
 bench:
 	$(TESTENV) ensure $(VENV) --openai 3 --extras $(MAIN_EXTRAS),bench
-	$(PY) benchmarks/run.py
+	$(PY) benchmarks/run.py --write docs/benchmarks.md
 
 ## mutate: mutation testing of hosts, signing, auth and credentials against the fast tests (about 20 min)
 mutate:
@@ -57,11 +57,17 @@ mutate:
 	$(VENV)/bin/mutmut run > /dev/null
 	$(PY) tools/mutation_score.py
 
-## lint: ruff and mypy --strict
+## lint: ruff, mypy --strict, the pages (mkdocs --strict) and the README's links and size
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/mkdocs build --strict --quiet --site-dir .site
+	$(PY) tools/check_readme.py
+
+## docs: the documentation pages, into .site/
+docs: install
+	$(VENV)/bin/mkdocs build --strict --site-dir .site
 
 clean:
-	rm -rf $(VENV) $(VENV2) .venvs .tools .mypy_cache .ruff_cache .pytest_cache mutants
+	rm -rf $(VENV) $(VENV2) .venvs .tools .mypy_cache .ruff_cache .pytest_cache mutants .site

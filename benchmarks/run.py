@@ -19,6 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _measure import Result
 
+START, END = "<!-- bench:start -->", "<!-- bench:end -->"
 MODULES = ("signing", "gil", "startup", "first_request", "streaming", "async_load", "threads", "memory")
 
 
@@ -45,21 +46,34 @@ def _machine() -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--only", nargs="*", choices=MODULES, default=list(MODULES))
+    parser.add_argument("--write", type=Path, help="put the table into this page, between its bench markers")
     args = parser.parse_args()
-    print(f"Machine: {_machine()}\n", flush=True)
-    print("| measure | figure | target | holds |")
-    print("|---|---|---|---|")
+    lines = [f"Machine: {_machine()}", "", "| measure | figure | target | holds |", "|---|---|---|---|"]
+    print("\n".join(lines), flush=True)
     missed = []
     for name in args.only:
         results: list[Result] = importlib.import_module(name).run()
         for result in results:
             verdict = {True: "yes", False: "**no**", None: "-"}[result.holds]
             detail = f" ({result.detail})" if result.detail else ""
-            print(f"| {result.name} | {result.figure}{detail} | {result.target} | {verdict} |", flush=True)
+            lines.append(f"| {result.name} | {result.figure}{detail} | {result.target} | {verdict} |")
+            print(lines[-1], flush=True)
             if result.holds is False:
                 missed.append(result.name)
-    print()
-    print(f"{len(missed)} target(s) missed" + (": " + "; ".join(missed) if missed else ""))
+    lines += ["", f"{len(missed)} target(s) missed" + (": " + "; ".join(missed) if missed else "")]
+    print("\n".join(lines[-2:]))
+    if args.write:
+        write_table(args.write, lines)
+
+
+def write_table(page: Path, lines: list[str]) -> None:
+    """Replace what stands between the page's ``bench:start`` and ``bench:end`` markers."""
+    text = page.read_text(encoding="utf-8")
+    head, start, rest = text.partition(START)
+    _, end, tail = rest.partition(END)
+    if not start or not end:
+        raise SystemExit(f"{page} has no {START} ... {END} block to write the table into")
+    page.write_text(head + start + "\n" + "\n".join(lines) + "\n" + end + tail, encoding="utf-8")
 
 
 if __name__ == "__main__":
