@@ -67,7 +67,7 @@ def run_python(code: str, env: dict[str, str]) -> tuple[float, str]:
 def rsa_cpu_seconds(private_key: Any) -> float:
     """CPU seconds of one RSA-2048 signature on this thread, alone: best of five batches
     of 100 (``time.thread_time``)."""
-    from oci_openai_patch.signing import rsa_sign
+    from oci_openai_patch.signature.signing import rsa_sign
 
     best = float("inf")
     for _ in range(5):

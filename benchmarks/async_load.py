@@ -68,7 +68,8 @@ def _child_throughput(endpoint: dict[str, Any], one_cpu: bool) -> dict[str, Any]
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     import openai
 
-    from oci_openai_patch import AsyncOciOpenAI, OciUserPrincipalAuth, async_signing
+    from oci_openai_patch import AsyncOciOpenAI, OciUserPrincipalAuth
+    from oci_openai_patch.signature import async_signing
 
     async def rounds() -> dict[str, Any]:
         auth = OciUserPrincipalAuth(config_file=endpoint["api_key_config"], hosts=[endpoint["host"]])

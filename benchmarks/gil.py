@@ -1,6 +1,6 @@
 """Whether the RSA operation releases the GIL: two threads signing against one.
 
-The async signing design (:mod:`oci_openai_patch.async_signing`) rests on it: if
+The async signing design (:mod:`oci_openai_patch.signature.async_signing`) rests on it: if
 ``cryptography`` held the GIL while signing, a worker thread could not overlap the event
 loop. 2,000 RSA-2048 signatures in one thread, then split over two; best of three rounds.
 """

@@ -61,7 +61,7 @@ def run() -> list[Result]:
     from cryptography.hazmat.primitives.hashes import SHA256
 
     from oci_openai_patch import OciUserPrincipalAuth
-    from oci_openai_patch.signing import signing_string
+    from oci_openai_patch.signature.signing import signing_string
     from oci_openai_patch.testing import SignatureVerifier, make_api_key_profile
 
     directory = Path(tempfile.mkdtemp(prefix="oci-openai-patch-bench-"))

@@ -49,9 +49,9 @@ class _RsaUnderLoad:
     under load it is not what it is alone (the figure's ``r`` is the alone one)."""
 
     def __init__(self) -> None:
-        import oci_openai_patch.auth
+        import oci_openai_patch.transport.auth
 
-        self._module: Any = oci_openai_patch.auth  # its rsa_sign is swapped for a timed one
+        self._module: Any = oci_openai_patch.transport.auth  # its rsa_sign is swapped for a timed one
         self._original = self._module.rsa_sign
         self.seconds: list[float] = []
 

@@ -15,23 +15,23 @@ TYPE_CHECKING = False
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "OciOpenAI": "clients",
-    "AsyncOciOpenAI": "clients",
-    "OciAuth": "auth",
-    "HttpxOciAuth": "auth",
-    "OciUserPrincipalAuth": "auth",
-    "OciSessionAuth": "auth",
-    "OciInstancePrincipalAuth": "auth",
-    "OciResourcePrincipalAuth": "auth",
-    "OciWorkloadIdentityAuth": "auth",
-    "OciDelegationTokenAuth": "auth",
+    "OciOpenAI": "openai_clients.clients",
+    "AsyncOciOpenAI": "openai_clients.clients",
+    "OciAuth": "transport.auth",
+    "HttpxOciAuth": "transport.auth",
+    "OciUserPrincipalAuth": "transport.auth",
+    "OciSessionAuth": "transport.auth",
+    "OciInstancePrincipalAuth": "transport.auth",
+    "OciResourcePrincipalAuth": "transport.auth",
+    "OciWorkloadIdentityAuth": "transport.auth",
+    "OciDelegationTokenAuth": "transport.auth",
     "ConfigurationError": "errors",
     "CredentialsError": "errors",
     "OciOpenAIError": "errors",
-    "region_base_url": "hosts",
-    "control_plane_base_url": "hosts",
-    "is_oci_service_host": "hosts",
-    "deployment_base_url": "model_deployments",
+    "region_base_url": "trust.hosts",
+    "control_plane_base_url": "trust.hosts",
+    "is_oci_service_host": "trust.hosts",
+    "deployment_base_url": "transport.model_deployments",
 }
 
 __all__ = [
@@ -55,7 +55,9 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from .auth import (
+    from .errors import ConfigurationError, CredentialsError, OciOpenAIError
+    from .openai_clients.clients import AsyncOciOpenAI, OciOpenAI
+    from .transport.auth import (
         HttpxOciAuth,
         OciAuth,
         OciDelegationTokenAuth,
@@ -65,10 +67,8 @@ if TYPE_CHECKING:
         OciUserPrincipalAuth,
         OciWorkloadIdentityAuth,
     )
-    from .clients import AsyncOciOpenAI, OciOpenAI
-    from .errors import ConfigurationError, CredentialsError, OciOpenAIError
-    from .hosts import control_plane_base_url, is_oci_service_host, region_base_url
-    from .model_deployments import deployment_base_url
+    from .transport.model_deployments import deployment_base_url
+    from .trust.hosts import control_plane_base_url, is_oci_service_host, region_base_url
 
 
 def __getattr__(name: str) -> object:

@@ -13,14 +13,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from .errors import ConfigurationError
-from .hosts import HostPattern, parse_host_list, region_base_url
-from .model_deployments import (
+from .oci_config import DEFAULT_CONFIG_FILE, DEFAULT_PROFILE
+from .transport.model_deployments import (
     OCI_OPENAI_DEPLOYMENT_ROUTING,
     deployment_url,
     parse_deployment_ocid,
     routing_from_env,
 )
-from .oci_config import DEFAULT_CONFIG_FILE, DEFAULT_PROFILE
+from .trust.hosts import HostPattern, parse_host_list, region_base_url
 
 #: Switches the zero-code shim on and picks the principal kind; unset or empty: off.
 OCI_OPENAI_AUTH = "OCI_OPENAI_AUTH"

@@ -7,7 +7,7 @@ own start-up code keeps running.
 """
 
 try:
-    from oci_openai_patch._bootstrap import chain_next_sitecustomize, install
+    from oci_openai_patch.shim.bootstrap import chain_next_sitecustomize, install
 except ImportError:  # oci-openai-patch is not installed for this interpreter
     pass
 else:

@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 import trio
 
-from oci_openai_patch import AsyncOciOpenAI, OciUserPrincipalAuth, async_signing
-from oci_openai_patch.signing import rsa_sign
+from oci_openai_patch import AsyncOciOpenAI, OciUserPrincipalAuth
+from oci_openai_patch.signature import async_signing
+from oci_openai_patch.signature.signing import rsa_sign
 from oci_openai_patch.testing import ApiKeyProfile, OciTestEndpoint
 
 MESSAGES: Any = [{"role": "user", "content": "hello"}]

@@ -21,7 +21,7 @@ import pytest
 from fresh import clean_env, closed_port, run_program
 
 from oci_openai_patch import CredentialsError, OciInstancePrincipalAuth, OciWorkloadIdentityAuth
-from oci_openai_patch.fetch_failures import FetchFailure, classify
+from oci_openai_patch.credentials.fetch_failures import FetchFailure, classify
 from oci_openai_patch.testing import FakeProxymux, TestCertificateAuthority
 
 

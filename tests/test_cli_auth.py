@@ -10,9 +10,9 @@ import pytest
 from fresh import clean_env, run_program
 
 from oci_openai_patch import ConfigurationError, OciOpenAI
-from oci_openai_patch.auto_auth import choose
-from oci_openai_patch.cli import main
+from oci_openai_patch.commands.cli import main
 from oci_openai_patch.settings import requested_auth, shim_requested
+from oci_openai_patch.transport.auto_auth import choose
 
 CHAT = {"model": "m", "messages": [{"role": "user", "content": "hi"}]}
 

@@ -15,7 +15,7 @@ from fresh import clean_env, run_program
 from oracle import oci_signed_headers
 
 from oci_openai_patch import ConfigurationError, CredentialsError, OciDelegationTokenAuth, OciOpenAI
-from oci_openai_patch.auto_auth import choose
+from oci_openai_patch.transport.auto_auth import choose
 
 CHAT = {"model": "m", "messages": [{"role": "user", "content": "hi"}]}
 

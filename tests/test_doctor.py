@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from oci_openai_patch import __version__
-from oci_openai_patch.cli import main
+from oci_openai_patch.commands.cli import main
 from oci_openai_patch.testing import (
     OciTestEndpoint,
     SignatureVerifier,

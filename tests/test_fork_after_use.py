@@ -187,7 +187,7 @@ def test_many_runs(tls_endpoint, tmp_path: Path) -> None:  # type: ignore[no-unt
 @pytest.mark.parametrize("library", ["httpx", "httpx2"])
 def test_a_wrapped_transports_pool_is_found_and_the_next_request_opens_its_own(oci_endpoint, library: str) -> None:  # type: ignore[no-untyped-def]
     http = pytest.importorskip(library)
-    from oci_openai_patch import inherited_connections
+    from oci_openai_patch.transport import inherited_connections
 
     class Logging(http.BaseTransport):  # type: ignore[misc,name-defined]
         def __init__(self, inner) -> None:  # type: ignore[no-untyped-def]
@@ -215,7 +215,8 @@ def test_an_auth_on_the_callers_own_client_learns_it_from_the_first_signed_reque
     import asyncio
 
     http = pytest.importorskip(library)
-    from oci_openai_patch import OciUserPrincipalAuth, inherited_connections
+    from oci_openai_patch import OciUserPrincipalAuth
+    from oci_openai_patch.transport import inherited_connections
 
     auth = OciUserPrincipalAuth(config_file=oci_api_key_profile.config_file, hosts=[oci_endpoint.host])
     with http.Client(auth=auth) as client:

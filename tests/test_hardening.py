@@ -30,8 +30,8 @@ from oci_openai_patch import (
     OciUserPrincipalAuth,
 )
 from oci_openai_patch.errors import InsecurePermissionsWarning
-from oci_openai_patch.hosts import HostPattern, HostPolicy, parse_host_list, region_base_url
 from oci_openai_patch.testing import OciTestEndpoint
+from oci_openai_patch.trust.hosts import HostPattern, HostPolicy, parse_host_list, region_base_url
 
 LIBRARIES = [name for name in ("httpx", "httpx2") if importlib.util.find_spec(name)]
 
@@ -102,8 +102,9 @@ def test_zero_code_client_with_http_proxy_is_refused(oci_endpoint, oci_session_p
 def test_fork_while_every_lock_is_held_does_not_hang_the_child(oci_endpoint, oci_api_key_profile) -> None:  # type: ignore[no-untyped-def]
     code = """
     import os, signal, threading, openai
-    from oci_openai_patch import patch, key_cache
-    from oci_openai_patch.client_signing import signing_auth
+    from oci_openai_patch import key_cache
+    from oci_openai_patch.shim import patch
+    from oci_openai_patch.openai_clients.client_signing import signing_auth
     client = openai.OpenAI()
     credentials = signing_auth(client).credentials
     credentials.invalidate()  # the child must reload, which takes the provider's lock

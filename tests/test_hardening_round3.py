@@ -12,8 +12,8 @@ import pytest
 from fresh import clean_env, run_program
 
 from oci_openai_patch.errors import ConfigurationError
-from oci_openai_patch.hosts import parse_host_list
-from oci_openai_patch.public_suffixes import covered_public_suffix
+from oci_openai_patch.trust.hosts import parse_host_list
+from oci_openai_patch.trust.public_suffixes import covered_public_suffix
 
 # -- the suffix list's wildcard and exception rules ---------------------------------------
 
@@ -79,7 +79,7 @@ def test_no_password_in_the_proxy_refusal_or_a_hosts_error(oci_endpoint, oci_api
             openai.OpenAI(base_url=base_url)
         except Exception as error:
             print("ERROR", error)
-    from oci_openai_patch.hosts import parse_host_list
+    from oci_openai_patch.trust.hosts import parse_host_list
     try:
         parse_host_list("me:{PASSWORD}@gateway.example.com")
     except Exception as error:
@@ -153,7 +153,7 @@ LOCALS_PROGRAM = """
 import asyncio, os, traceback
 import {library} as http
 from oci_openai_patch import OciSessionAuth, OciUserPrincipalAuth
-import oci_openai_patch.auth as auth_module
+import oci_openai_patch.transport.auth as auth_module
 
 URL = os.environ["URL"]
 
@@ -362,8 +362,11 @@ def test_no_oci_header_goes_to_a_foreign_websocket_base_url(oci_endpoint, oci_ap
 FORK_WHILE_HELD = """
 import os, signal, sys, threading, warnings
 import openai
-import oci_openai_patch.fetch_failures, oci_openai_patch.key_cache, oci_openai_patch.websocket_guard
-from oci_openai_patch import permissions, websocket_guard
+import oci_openai_patch.credentials.fetch_failures
+import oci_openai_patch.key_cache
+import oci_openai_patch.transport.websocket_guard
+from oci_openai_patch import permissions
+from oci_openai_patch.transport import websocket_guard
 from oci_openai_patch.process_locks import process_locks
 
 client = openai.OpenAI()  # the zero-code auth is built on first use: nothing fetched yet
@@ -400,7 +403,7 @@ print("child", os.waitstatus_to_exitcode(status))
 
 IMPORT_SPY = """
 import sys
-import oci_openai_patch.fetch_failures
+import oci_openai_patch.credentials.fetch_failures
 
 
 class ImportSpy:
@@ -408,12 +411,12 @@ class ImportSpy:
     held = set()
     def find_spec(self, name, path=None, target=None):
         if name.startswith("oci"):
-            self.held.add(oci_openai_patch.fetch_failures._install_lock.locked())
+            self.held.add(oci_openai_patch.credentials.fetch_failures._install_lock.locked())
         return None
 
 assert "oci" not in sys.modules
 sys.meta_path.insert(0, ImportSpy())
-with oci_openai_patch.fetch_failures.recording(oci_openai_patch.fetch_failures.FetchLog()):
+with oci_openai_patch.credentials.fetch_failures.recording(oci_openai_patch.credentials.fetch_failures.FetchLog()):
     pass
 print("observer lock held during an import:", sorted(ImportSpy.held))
 """
@@ -444,8 +447,8 @@ def test_a_fork_while_any_lock_is_held_leaves_the_child_working(oci_endpoint, oc
 
 COPIES = """
 import inspect, openai
-from oci_openai_patch.patch import INJECTED_BASE_URL
-from oci_openai_patch.client_signing import ATTRIBUTE
+from oci_openai_patch.shim.patch import INJECTED_BASE_URL
+from oci_openai_patch.openai_clients.client_signing import ATTRIBUTE
 
 def show(label, client):
     left_alone = vars(client).get(ATTRIBUTE) is False

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from oci_openai_patch.errors import ConfigurationError
-from oci_openai_patch.hosts import HostPolicy, is_oci_service_host, parse_host_list, realm_table, region_base_url
+from oci_openai_patch.trust.hosts import HostPolicy, is_oci_service_host, parse_host_list, realm_table, region_base_url
 
 OCI_HOSTS = [
     "inference.generativeai.us-chicago-1.oci.oraclecloud.com",

@@ -49,7 +49,7 @@ def test_the_shim_on_httpx2_does_not_import_httpx(
     import sys, openai
     client = openai.OpenAI(base_url={oci_endpoint.base_url!r})
     client.chat.completions.create(model="m", messages=[{{"role": "user", "content": "hi"}}])
-    print("httpx" in sys.modules, "oci_openai_patch.auth" in sys.modules)
+    print("httpx" in sys.modules, "oci_openai_patch.transport.auth" in sys.modules)
     """
     env = clean_env(
         OCI_OPENAI_AUTH="user_principal",

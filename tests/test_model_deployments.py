@@ -28,9 +28,9 @@ from oracle import oci_signed_headers
 
 from oci_openai_patch import OciOpenAI, OciUserPrincipalAuth
 from oci_openai_patch.errors import ConfigurationError
-from oci_openai_patch.model_deployments import deployment_base_url, route
 from oci_openai_patch.testing import OciTestEndpoint, TestCertificateAuthority, VerificationError
 from oci_openai_patch.testing.profiles import make_api_key_profile, make_session_profile
+from oci_openai_patch.transport.model_deployments import deployment_base_url, route
 
 APP_KEY = "sk-app-secret-never-to-oci"
 DEPLOYMENT = "ocid1.datasciencemodeldeployment.oc1.iad.amaaaaaaexampledeployment"
@@ -173,7 +173,7 @@ def test_the_routed_request_is_signed_as_oci_signer_signs_it(tmp_path: Path, mod
 
 
 def test_the_log_says_once_where_streamed_requests_went(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    from oci_openai_patch import auth as auth_module
+    from oci_openai_patch.transport import auth as auth_module
 
     auth_module._LOGGED_ROUTING.clear()
     with OciTestEndpoint() as endpoint:
@@ -539,7 +539,7 @@ def test_the_doctor_explains_the_deployment(deployment: Deployment) -> None:
         ),
         sys.executable,
         "-m",
-        "oci_openai_patch.cli",
+        "oci_openai_patch.commands.cli",
         "doctor",
     ).splitlines()
     assert f"model deployment: {DEPLOYMENT} (OCI_OPENAI_MODEL_DEPLOYMENT_ID)" in lines

@@ -32,7 +32,7 @@ from oci_openai_patch.credentials import (
     _safe_line,
     refresh_time,
 )
-from oci_openai_patch.signing import http_date, sign_request
+from oci_openai_patch.signature.signing import http_date, sign_request
 from oci_openai_patch.testing import SignatureVerifier, make_api_key_profile, make_session_profile
 
 LIBRARIES = [name for name in ("httpx", "httpx2") if importlib.util.find_spec(name)]
@@ -329,7 +329,7 @@ def test_async_flow_refreshes_with_the_refused_key_and_delegates_foreign(library
 
 def test_host_entries_are_normalised_and_strictly_parsed() -> None:
     from oci_openai_patch.errors import ConfigurationError
-    from oci_openai_patch.hosts import HostPattern, url_host_pattern
+    from oci_openai_patch.trust.hosts import HostPattern, url_host_pattern
 
     assert HostPattern.parse("GateWay.Example.COM").matches("gateway.example.com", None)
     assert HostPattern.parse("x.example.com:1").port == 1
@@ -345,7 +345,7 @@ def test_host_entries_are_normalised_and_strictly_parsed() -> None:
 
 def test_unknown_api_lists_the_known_ones() -> None:
     from oci_openai_patch.errors import ConfigurationError
-    from oci_openai_patch.hosts import region_base_url
+    from oci_openai_patch.trust.hosts import region_base_url
 
     with pytest.raises(ConfigurationError, match=r"api 'bogus' is not one of actions, control, openai$"):
         region_base_url("us-chicago-1", "bogus")
@@ -659,7 +659,7 @@ def test_a_refresh_for_a_401_that_came_after_the_newer_load_loads_again(tmp_path
 
 
 def test_refresh_time_of_a_token_about_to_expire_and_bracketed_loopback() -> None:
-    from oci_openai_patch.hosts import is_loopback_host
+    from oci_openai_patch.trust.hosts import is_loopback_host
 
     now = 1_000_000.0
     assert refresh_time(now + 0.5, now) == now + 0.25
@@ -796,7 +796,7 @@ def test_session_file_errors_name_the_profile_they_come_from(tmp_path: Path) -> 
 
 def test_host_lists_split_on_commas_and_name_their_source() -> None:
     from oci_openai_patch.errors import ConfigurationError
-    from oci_openai_patch.hosts import parse_host_list
+    from oci_openai_patch.trust.hosts import parse_host_list
 
     assert [p.host for p in parse_host_list("a.example.com, b.example.com,,")] == ["a.example.com", "b.example.com"]
     with pytest.raises(ConfigurationError, match=r"^hosts=: 'bad/' is not a host"):
@@ -837,7 +837,7 @@ def test_delegate_given_to_the_constructor_and_streamed_json_mapped(
 
 def test_default_sources_in_host_errors() -> None:
     from oci_openai_patch.errors import ConfigurationError
-    from oci_openai_patch.hosts import HostPattern, HostPolicy, parse_host_list
+    from oci_openai_patch.trust.hosts import HostPattern, HostPolicy, parse_host_list
 
     for parse in (HostPattern.parse, parse_host_list):
         with pytest.raises(ConfigurationError, match=r"^OCI_OPENAI_HOSTS: 'bad/' is not a host"):

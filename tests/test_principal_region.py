@@ -19,7 +19,7 @@ from oci_openai_patch import (
     OciSessionAuth,
     OciUserPrincipalAuth,
 )
-from oci_openai_patch.cli import main
+from oci_openai_patch.commands.cli import main
 from oci_openai_patch.testing.profiles import TEST_REGION
 
 CHICAGO = f"https://inference.generativeai.{TEST_REGION}.oci.oraclecloud.com/openai/v1/"

@@ -21,10 +21,10 @@ from oci_openai_patch import (
     is_oci_service_host,
     region_base_url,
 )
-from oci_openai_patch import clients as clients_module
-from oci_openai_patch.cli import main
-from oci_openai_patch.patch import patched
+from oci_openai_patch.commands.cli import main
+from oci_openai_patch.openai_clients import clients as clients_module
 from oci_openai_patch.settings import parse_model_map
+from oci_openai_patch.shim.patch import patched
 from oci_openai_patch.testing import OciTestEndpoint
 from oci_openai_patch.testing.findings import foreign_credentials
 

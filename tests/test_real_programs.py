@@ -76,7 +76,7 @@ def test_openai_imported_before_the_shim_is_switched_on(oci_endpoint, oci_api_ke
     import os, openai
     early = openai.OpenAI()
     os.environ["OCI_OPENAI_AUTH"] = "{auth}"
-    from oci_openai_patch._bootstrap import install
+    from oci_openai_patch.shim.bootstrap import install
     install()
     openai.OpenAI().models.list()
     early.models.list()
@@ -227,7 +227,7 @@ def test_debug_log_tells_every_decision_and_no_secret(oci_endpoint, oci_session_
     client = openai.OpenAI()
     client.models.list()
     client._client.auth  # untouched
-    from oci_openai_patch.client_signing import signing_auth
+    from oci_openai_patch.openai_clients.client_signing import signing_auth
     signing_auth(client).credentials.invalidate()
     client.models.list()
     openai.OpenAI(base_url="https://api.example.com/v1")

@@ -19,8 +19,8 @@ import pytest
 from fresh import clean_env, run_program
 
 from oci_openai_patch import OciUserPrincipalAuth
-from oci_openai_patch.redirects import is_oci_signed
 from oci_openai_patch.testing import OciTestEndpoint, RecordedRequest, make_api_key_profile
+from oci_openai_patch.transport.redirects import is_oci_signed
 
 OCI_HEADERS = {
     "opc-obo-token": "delegation-token-not-for-others",

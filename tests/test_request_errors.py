@@ -13,8 +13,8 @@ import pytest
 from openai_versions import OPENAI_MAJOR, error_of_ours
 
 from oci_openai_patch import AsyncOciOpenAI, ConfigurationError, CredentialsError, OciOpenAI, OciSessionAuth
-from oci_openai_patch.auth import OciAuth
 from oci_openai_patch.testing import OciTestEndpoint, SessionProfile
+from oci_openai_patch.transport.auth import OciAuth
 
 REASON = "instance_principal: could not obtain an OCI security token from 127.0.0.1:9 (connection refused)"
 COMPARTMENT = "ocid1.compartment.oc1..aaaaaaaarequesterrors"

@@ -45,7 +45,7 @@ def _ignore_sigint() -> None:
 
 def _serve(directory: Path, *options: str, sigint_ignored: bool = False) -> Iterator[Served]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "oci_openai_patch.cli", "serve", "--dir", str(directory), *options],
+        [sys.executable, "-m", "oci_openai_patch.commands.cli", "serve", "--dir", str(directory), *options],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -160,7 +160,16 @@ def test_a_taken_port_is_a_clear_error(tmp_path: Path) -> None:
         taken.listen(1)
         port = taken.getsockname()[1]
         result = subprocess.run(
-            [sys.executable, "-m", "oci_openai_patch.cli", "serve", "--port", str(port), "--dir", str(tmp_path)],
+            [
+                sys.executable,
+                "-m",
+                "oci_openai_patch.commands.cli",
+                "serve",
+                "--port",
+                str(port),
+                "--dir",
+                str(tmp_path),
+            ],
             capture_output=True,
             text=True,
             env=clean_env(),
@@ -243,7 +252,7 @@ def test_the_older_packages_deployment_examples_run_against_serve(served: Served
 
 def _serve_once(directory: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "oci_openai_patch.cli", "serve", "--port", "0", "--dir", str(directory)],
+        [sys.executable, "-m", "oci_openai_patch.commands.cli", "serve", "--port", "0", "--dir", str(directory)],
         capture_output=True,
         text=True,
         env=clean_env(),

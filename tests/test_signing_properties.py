@@ -21,7 +21,7 @@ from oracle import oci_signed_headers
 
 from oci_openai_patch import OciAuth
 from oci_openai_patch.credentials import ApiKeyCredentials
-from oci_openai_patch.signing import BODY_METHODS
+from oci_openai_patch.signature.signing import BODY_METHODS
 from oci_openai_patch.testing import SignatureVerifier, make_api_key_profile
 
 HOSTS = (

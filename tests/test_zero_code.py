@@ -141,8 +141,8 @@ def test_genai_host_needs_the_compartment(oci_endpoint, oci_api_key_profile) -> 
 def test_patch_unpatch_patch_again_in_a_fresh_interpreter(oci_endpoint, oci_api_key_profile) -> None:  # type: ignore[no-untyped-def]
     code = f"""
     import openai, wrapt
-    from oci_openai_patch import patch
-    from oci_openai_patch.client_signing import signing_auth
+    from oci_openai_patch.shim import patch
+    from oci_openai_patch.openai_clients.client_signing import signing_auth
     url = "{oci_endpoint.base_url}"
     def signed():
         auth = signing_auth(openai.OpenAI(api_key="k", base_url=url))
@@ -156,7 +156,9 @@ def test_patch_unpatch_patch_again_in_a_fresh_interpreter(oci_endpoint, oci_api_
     print(signed())
     """
     env = _env(oci_endpoint, oci_api_key_profile)
-    out = _run(code.replace("from oci_openai_patch import patch", "import oci_openai_patch.patch as patch"), env)
+    out = _run(
+        code.replace("from oci_openai_patch.shim import patch", "import oci_openai_patch.shim.patch as patch"), env
+    )
     assert out.split() == [
         "ApiKeyCredentials",
         "NoneType",

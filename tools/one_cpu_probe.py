@@ -41,8 +41,9 @@ def _child(endpoint: dict[str, Any], in_flight: int) -> None:
     from async_load import throughput
     from cryptography.hazmat.primitives.asymmetric import rsa
 
-    from oci_openai_patch import AsyncOciOpenAI, OciUserPrincipalAuth, async_signing
-    from oci_openai_patch.signing import rsa_sign
+    from oci_openai_patch import AsyncOciOpenAI, OciUserPrincipalAuth
+    from oci_openai_patch.signature import async_signing
+    from oci_openai_patch.signature.signing import rsa_sign
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     limiters: dict[str, Any] = {}

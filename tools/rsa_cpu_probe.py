@@ -40,7 +40,7 @@ def _median_sign_cpu(sign: Callable[[], object], before: Callable[[], None] = la
 def main() -> None:
     from cryptography.hazmat.primitives.asymmetric import rsa
 
-    from oci_openai_patch.signing import rsa_sign
+    from oci_openai_patch.signature.signing import rsa_sign
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 

@@ -30,7 +30,7 @@ def main() -> int:
     snippets = re.findall(r"```python\n(.*?)```", readme, re.S)
     work = Path(tempfile.mkdtemp(prefix="oci-openai-examples-"))
     server = subprocess.Popen(
-        [python, "-m", "oci_openai_patch.cli", "serve", "--dir", str(work / "served")],
+        [python, "-m", "oci_openai_patch.commands.cli", "serve", "--dir", str(work / "served")],
         stdout=subprocess.PIPE,
         text=True,
     )

@@ -1,7 +1,7 @@
 """Put on PYTHONPATH by ``oci-openai-patch run``: switch the shim on, then chain."""
 
 try:
-    from oci_openai_patch._bootstrap import chain_next_sitecustomize, install
+    from oci_openai_patch.shim.bootstrap import chain_next_sitecustomize, install
 
     install()
     chain_next_sitecustomize(__file__)

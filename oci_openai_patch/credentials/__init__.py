@@ -9,7 +9,6 @@ imported only when such a provider is built). The names are re-exported here.
 
 from __future__ import annotations
 
-from ..fetch_failures import safe_line as _safe_line
 from ..redact import redact_key_id
 from .api_key import ApiKeyCredentials
 from .base import (
@@ -24,15 +23,9 @@ from .base import (
     token_timeout,
 )
 from .delegation import OBO_HEADER, DelegationToken
+from .fetch_failures import safe_line as _safe_line
 from .instance import instance_principal
-from .resource import (
-    RP_KEY,
-    RP_PASSPHRASE,
-    RP_TOKEN,
-    RP_VERSION,
-    ResourcePrincipalV22Credentials,
-    resource_principal,
-)
+from .resource import RP_KEY, RP_PASSPHRASE, RP_TOKEN, RP_VERSION, ResourcePrincipalV22Credentials, resource_principal
 from .sdk_signer import SdkSignerCredentials, _describe
 from .session import SESSION_REREAD_DELAY_SECONDS, SessionCredentials
 from .workload import workload_identity

@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..errors import ConfigurationError, CredentialsError
-from ..fetch_failures import FetchLog, hint_for, recording
 from ..redact import redact_key_id
+from .fetch_failures import FetchLog, hint_for, recording
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey

@@ -7,11 +7,11 @@ from typing import Any
 
 from ..errors import ConfigurationError, CredentialsError
 from ..event_loops import running_in_event_loop
-from ..fetch_failures import FetchLog, hint_for
-from ..fetch_failures import safe_line as _safe_line
 from ..key_cache import install_for_oci_sdk
 from ..oci_config import jwt_expiry
 from .base import CredentialsProvider, SigningKey, _with_deadline, refresh_time, token_timeout
+from .fetch_failures import FetchLog, hint_for
+from .fetch_failures import safe_line as _safe_line
 
 
 def _signer_key(signer: Any) -> tuple[str, Any]:

@@ -19,7 +19,7 @@ import time
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from ..model_deployments import (
+from ..transport.model_deployments import (
     PREDICT,
     ROUTE_HEADER,
     STREAMING_HEADER,

@@ -32,14 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
-from .hosted_tools import (
-    ToolRun,
-    approved_calls,
-    function_arguments,
-    function_tools,
-    run_hosted_tools,
-    tool_name,
-)
+from .hosted_tools import ToolRun, approved_calls, function_arguments, function_tools, run_hosted_tools, tool_name
 from .json_schema import example_for
 from .pages import Event, Reply, error, new_id, page
 from .vector_stores import VectorStores

@@ -23,8 +23,8 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..hosts import is_genai_host
-from ..model_deployments import is_deployment_path
+from ..transport.model_deployments import is_deployment_path
+from ..trust.hosts import is_genai_host
 from ._http import LoopbackHandler, LoopbackHTTPServer
 from .findings import foreign_credentials
 from .model_deployments import LOCAL_DEPLOYMENT, ModelDeployments, streamed_to_predict

@@ -26,7 +26,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.hashes import SHA256
 
-from ..signing import BASIC_HEADERS, BODY_HEADERS, BODY_METHODS, body_digest
+from ..signature.signing import BASIC_HEADERS, BODY_HEADERS, BODY_METHODS, body_digest
 
 MAX_CLOCK_SKEW_SECONDS = 300
 _PARAM = re.compile(r'(\w+)="([^"]*)"')

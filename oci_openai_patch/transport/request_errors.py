@@ -17,7 +17,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from .errors import OciOpenAIError
+from ..errors import OciOpenAIError
 
 _openai_visible: dict[type[OciOpenAIError], type[OciOpenAIError]] = {}
 

@@ -23,9 +23,7 @@ import weakref
 from collections.abc import AsyncGenerator, Callable, Generator, Iterable, Mapping
 from typing import Any
 
-from . import inherited_connections
-from .async_signing import async_rsa_sign
-from .credentials import (
+from ..credentials import (
     OBO_HEADER,
     ApiKeyCredentials,
     DelegationToken,
@@ -38,17 +36,11 @@ from .credentials import (
     resource_principal,
     workload_identity,
 )
-from .errors import ConfigurationError, OciOpenAIError
-from .hosts import HostPattern, HostPolicy
-from .http_auth_base import HttpxAuthBase
-from .logs import configure_logging
-from .model_deployments import Routed, parse_routing, route, routing_from_env
-from .oci_config import DEFAULT_CONFIG_FILE, DEFAULT_PROFILE
-from .proxies import proxy_for
-from .redirects import install as guard_redirects
-from .request_errors import for_openai
-from .request_headers import OCI_ONLY_HEADERS, PLACEHOLDER_API_KEY
-from .signing import (
+from ..errors import ConfigurationError, OciOpenAIError
+from ..logs import configure_logging
+from ..oci_config import DEFAULT_CONFIG_FILE, DEFAULT_PROFILE
+from ..signature.async_signing import async_rsa_sign
+from ..signature.signing import (
     BASIC_HEADERS,
     BODY_HEADERS,
     STRIPPED_HEADERS,
@@ -58,6 +50,14 @@ from .signing import (
     rsa_sign,
     signed_header_policy,
 )
+from ..trust.hosts import HostPattern, HostPolicy
+from ..trust.proxies import proxy_for
+from . import inherited_connections
+from .http_auth_base import HttpxAuthBase
+from .model_deployments import Routed, parse_routing, route, routing_from_env
+from .redirects import install as guard_redirects
+from .request_errors import for_openai
+from .request_headers import OCI_ONLY_HEADERS, PLACEHOLDER_API_KEY
 
 logger = logging.getLogger("oci_openai_patch")
 guard_redirects()
@@ -462,7 +462,7 @@ async def _in_thread(function: Any, *args: Any) -> Any:
 
 
 def _env_hosts(hosts: Iterable[str] | None) -> tuple[HostPattern, ...]:
-    from .settings import extra_hosts_from_env
+    from ..settings import extra_hosts_from_env
 
     return extra_hosts_from_env() + HostPolicy.from_hosts(hosts or ()).extra
 

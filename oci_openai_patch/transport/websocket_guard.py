@@ -24,9 +24,9 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
-from .errors import ConfigurationError
-from .hosts import HostPattern, HostPolicy
-from .process_locks import ProcessLock
+from ..errors import ConfigurationError
+from ..process_locks import ProcessLock
+from ..trust.hosts import HostPattern, HostPolicy
 from .request_headers import OCI_ONLY_HEADERS, PLACEHOLDER_API_KEY, PROJECT_HEADER
 
 _MODULES = ("websockets.sync.client", "websockets.asyncio.client")

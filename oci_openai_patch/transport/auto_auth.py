@@ -13,7 +13,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from .errors import ConfigurationError
+from ..errors import ConfigurationError
 
 #: Where a pod's service-account token is mounted (the SDK reads it there by default).
 DEFAULT_SERVICE_ACCOUNT_TOKEN = "/var/run/secrets/kubernetes.io/serviceaccount/token"
@@ -21,8 +21,8 @@ DEFAULT_SERVICE_ACCOUNT_TOKEN = "/var/run/secrets/kubernetes.io/serviceaccount/t
 
 def choose(environ: Mapping[str, str] | None = None) -> tuple[str, str]:
     """The principal kind and why it was chosen."""
-    from .oci_config import read_profile
-    from .settings import OCI_OPENAI_SERVICE_ACCOUNT_TOKEN_PATH, config_location, requested_auth
+    from ..oci_config import read_profile
+    from ..settings import OCI_OPENAI_SERVICE_ACCOUNT_TOKEN_PATH, config_location, requested_auth
 
     env = os.environ if environ is None else environ
     requested = requested_auth(env)
@@ -49,8 +49,8 @@ def choose(environ: Mapping[str, str] | None = None) -> tuple[str, str]:
 
 def auth_from_environment(environ: Mapping[str, str] | None = None) -> Any:
     """The auth ``auth="auto"`` resolves to (the explicit clients' ``hosts`` trust is theirs)."""
-    from .patch import auth_from_settings
-    from .settings import OCI_OPENAI_AUTH, load_settings
+    from ..settings import OCI_OPENAI_AUTH, load_settings
+    from ..shim.patch import auth_from_settings
 
     env = dict(os.environ if environ is None else environ)
     kind, _ = choose(env)

@@ -18,22 +18,22 @@ from typing import Any
 
 import openai
 
-from . import websocket_guard
-from .auth import OciAuth
+from ..credentials import principal_region
+from ..errors import ConfigurationError
+from ..settings import parse_ocid, resolve_project
+from ..transport import websocket_guard
+from ..transport.auth import OciAuth
+from ..transport.request_headers import PLACEHOLDER_API_KEY, client_headers, oci_headers
+from ..trust.hosts import API_PATHS, genai_plane, region_base_url, url_host_pattern
+from ..trust.proxies import refuse_proxied_base_url
 from .client_signing import ClientSigning, attach, signing_of
-from .credentials import principal_region
-from .errors import ConfigurationError
-from .hosts import API_PATHS, genai_plane, region_base_url, url_host_pattern
-from .proxies import refuse_proxied_base_url
-from .request_headers import PLACEHOLDER_API_KEY, client_headers, oci_headers
-from .settings import parse_ocid, resolve_project
 
 logger = logging.getLogger("oci_openai_patch")
 
 
 def _environment_names_a_principal() -> bool:
     """``OCI_OPENAI_AUTH`` or ``OCI_CLI_AUTH`` is set: ``auth=None`` takes the principal it names."""
-    from .settings import requested_auth
+    from ..settings import requested_auth
 
     return requested_auth(os.environ) is not None
 
@@ -69,7 +69,7 @@ def _deprecated(argument: str) -> None:
 def _deployment_base_url(model_deployment_id: str, region: str | None, auth: Any, api: str) -> str:
     """The base URL of a model deployment named by its OCID: in ``region``, else the region
     the OCID names, else the principal's."""
-    from .model_deployments import deployment_url, ocid_region, parse_deployment_ocid
+    from ..transport.model_deployments import deployment_url, ocid_region, parse_deployment_ocid
 
     source = "model_deployment_id="
     ocid = parse_deployment_ocid(model_deployment_id, source=source)
@@ -96,7 +96,7 @@ def _resolve(
 ) -> tuple[Any, str, dict[str, Any]]:
     """The auth (``"auto"`` resolved), the base URL and openai's keyword arguments."""
     if deployment_routing is not None:
-        from .model_deployments import parse_routing
+        from ..transport.model_deployments import parse_routing
 
         parse_routing(deployment_routing, source="deployment_routing")
     if model_deployment_id is not None and (base_url or service_endpoint):
@@ -105,7 +105,7 @@ def _resolve(
             "pass one of them"
         )
     if auth == "auto":
-        from .auto_auth import auth_from_environment
+        from ..transport.auto_auth import auth_from_environment
 
         auth = auth_from_environment()
     library = _http_library_of(auth)
@@ -197,7 +197,7 @@ def _bind(client: Any, auth: Any, base_url: str, deployment_routing: str | None 
     if auth is None:
         auth = getattr(client._client, "auth", None)
         if not isinstance(auth, OciAuth) and _environment_names_a_principal():
-            from .auto_auth import auth_from_environment
+            from ..transport.auto_auth import auth_from_environment
 
             auth = auth_from_environment()
         if not isinstance(auth, OciAuth):

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from .process_locks import ProcessLock
+from ..process_locks import ProcessLock
 
 
 @dataclass(frozen=True)

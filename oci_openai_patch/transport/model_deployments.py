@@ -26,8 +26,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from .errors import ConfigurationError
-from .hosts import realm_table
+from ..errors import ConfigurationError
+from ..trust.hosts import realm_table
 
 #: The resource type of a model deployment OCID.
 DEPLOYMENT_OCID_PREFIX = "ocid1.datasciencemodeldeployment."

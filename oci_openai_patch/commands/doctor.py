@@ -20,9 +20,9 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-from .credentials import redact_key_id
-from .errors import ConfigurationError
-from .redact import url_without_userinfo
+from ..credentials import redact_key_id
+from ..errors import ConfigurationError
+from ..redact import url_without_userinfo
 
 #: OCI refuses a request whose ``date`` is further than this from its clock.
 MAX_SKEW_SECONDS = 300.0
@@ -30,12 +30,12 @@ MAX_SKEW_SECONDS = 300.0
 
 def run(url_option: str | None, *, call: bool, model: str | None, out: Callable[[str], None] = print) -> int:
     """Print the diagnosis; 0 when the configuration is usable (and the call succeeded)."""
-    from .auto_auth import choose
-    from .credentials import principal_region
-    from .hosts import HostPolicy, genai_plane, is_oci_service_host, region_base_url
-    from .patch import auth_from_settings
-    from .settings import OCI_OPENAI_AUTH, load_settings, resolve_project
-    from .signing import sign_request
+    from ..credentials import principal_region
+    from ..settings import OCI_OPENAI_AUTH, load_settings, resolve_project
+    from ..shim.patch import auth_from_settings
+    from ..signature.signing import sign_request
+    from ..transport.auto_auth import choose
+    from ..trust.hosts import HostPolicy, genai_plane, is_oci_service_host, region_base_url
 
     kind, reason = choose()  # OCI_OPENAI_AUTH, OCI_CLI_AUTH, else what the environment shows
     settings = load_settings({**os.environ, OCI_OPENAI_AUTH: kind})
@@ -103,7 +103,7 @@ _ROUTING_EFFECTS = {
 
 def _explain_deployment(url: str, routing: str, out: Callable[[str], None]) -> None:
     """Say how a model deployment's requests are routed (``OCI_OPENAI_DEPLOYMENT_ROUTING``)."""
-    from .model_deployments import is_deployment_path
+    from ..transport.model_deployments import is_deployment_path
 
     if is_deployment_path(urlsplit(url).path):
         out(f"plane: Data Science model deployment; deployment routing {routing}: {_ROUTING_EFFECTS[routing]}")
@@ -145,10 +145,10 @@ def _call(
     """One signed request to ``url``; print what came back; True on a 2xx."""
     import httpx
 
-    from .fetch_failures import classify, oci_error
-    from .hosts import genai_plane
-    from .model_deployments import is_deployment_path
-    from .request_headers import oci_headers
+    from ..credentials.fetch_failures import classify, oci_error
+    from ..transport.model_deployments import is_deployment_path
+    from ..transport.request_headers import oci_headers
+    from ..trust.hosts import genai_plane
 
     base = url.rstrip("/")
     plane = genai_plane(url)

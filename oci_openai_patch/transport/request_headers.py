@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from .errors import ConfigurationError
-from .hosts import genai_plane
+from ..errors import ConfigurationError
+from ..trust.hosts import genai_plane
 
 #: Sent instead of an OpenAI key, which openai requires; the auth removes it before signing.
 PLACEHOLDER_API_KEY = "oci-iam-request-signing"

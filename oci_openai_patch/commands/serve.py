@@ -22,9 +22,9 @@ from pathlib import Path
 from types import FrameType
 from typing import TextIO
 
-from .credentials import redact_key_id
-from .errors import ConfigurationError
-from .hosts import CONTROL_API_PATH
+from ..credentials import redact_key_id
+from ..errors import ConfigurationError
+from ..trust.hosts import CONTROL_API_PATH
 
 #: The project and compartment the exports name: the endpoint accepts any OCID-shaped ones.
 PROJECT = "ocid1.generativeaiproject.oc1.us-chicago-1.localserve"
@@ -33,8 +33,8 @@ COMPARTMENT = "ocid1.compartment.oc1..localserve"
 
 def serve(port: int, directory: str | None, tls: bool, out: TextIO = sys.stdout) -> int:
     """Run the endpoint until interrupted; 0 on a clean stop."""
-    from .testing import OciTestEndpoint, TestCertificateAuthority, make_api_key_profile, make_session_profile
-    from .testing.server import RecordedRequest
+    from ..testing import OciTestEndpoint, TestCertificateAuthority, make_api_key_profile, make_session_profile
+    from ..testing.server import RecordedRequest
 
     lock = threading.Lock()
 

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from .errors import ConfigurationError
+from ..errors import ConfigurationError
 
 #: Path of the OpenAI-compatible API of OCI Generative AI (the default).
 OPENAI_API_PATH = "/openai/v1"

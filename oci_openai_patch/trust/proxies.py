@@ -46,8 +46,8 @@ def refuse_proxied_base_url(client: Any, base_url: str) -> None:
         return
     proxy = proxy_for(client.base_url, client._client)
     if proxy is not None:
-        from .errors import ConfigurationError
-        from .redact import url_without_userinfo
+        from ..errors import ConfigurationError
+        from ..redact import url_without_userinfo
 
         raise ConfigurationError(
             f"{url_without_userinfo(base_url.split('?')[0])} is plain http and would go through {proxy}, which "

@@ -1,0 +1,1 @@
+"""The ``oci-openai-patch`` command: ``run``, ``doctor``, ``serve`` and ``demo``."""

@@ -1,0 +1,136 @@
+"""What the .pth line, ``sitecustomize`` and ``oci-openai-patch run`` call at start-up.
+
+:func:`install` costs almost nothing: it imports no openai, oci, wrapt or httpx. It puts
+a small finder in front of :data:`sys.meta_path` that waits for ``openai`` to be
+imported; only then is :func:`oci_openai_patch.patch.patch` called (which imports wrapt).
+If openai is already imported, it patches at once. The finder survives ``find_spec``
+probes and is removed once openai has executed. Any failure is logged, never raised:
+a broken configuration must not stop the host program from starting. Several routes at
+once install one finder and patch once.
+"""
+
+import os
+import sys
+
+# Imported in every interpreter where the shim is on: only ``os`` and ``sys`` (already
+# loaded) at run time. ``typing``, ``logging`` and ``importlib.abc`` would cost tens of
+# milliseconds for programs that never import openai.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import importlib.machinery
+    from collections.abc import Sequence
+    from types import ModuleType
+    from typing import Any
+
+_installed = False
+
+
+def _warn(message: str, error: BaseException) -> None:
+    import logging
+
+    logging.getLogger("oci_openai_patch").warning(message, error)
+
+
+def _apply() -> None:
+    try:
+        from .patch import is_patched, patch
+
+        if not is_patched():
+            # A configuration error is kept and raised where an OCI client is built.
+            patch(_defer_errors=True)
+    except Exception as error:  # noqa: BLE001 - never break the host program at import time
+        _warn("oci_openai_patch: not enabled: %s", error)
+
+
+class _PatchingLoader:
+    """openai's own loader, which patches openai once it has executed.
+
+    A loader by protocol (``create_module``, ``exec_module``); every other attribute
+    (``get_filename``, ``is_package``, resource readers) is the real loader's.
+    """
+
+    def __init__(self, loader: "Any") -> None:
+        self._loader = loader
+
+    def __getattr__(self, name: str) -> "Any":
+        return getattr(self._loader, name)
+
+    def create_module(self, spec: "importlib.machinery.ModuleSpec") -> "ModuleType | None":
+        module: ModuleType | None = self._loader.create_module(spec)
+        return module
+
+    def exec_module(self, module: "ModuleType") -> None:
+        if module.__spec__ is not None:
+            module.__spec__.loader = self._loader
+        module.__loader__ = self._loader
+        self._loader.exec_module(module)
+        _uninstall_finder()
+        _apply()
+
+
+class _PatchAfterImport:
+    """Finds nothing itself; hands out openai's spec with a loader that patches after exec.
+
+    It stays on :data:`sys.meta_path` until openai has really been executed: a mere
+    ``importlib.util.find_spec("openai")`` (how instructor, dspy and many others probe
+    for optional dependencies) gets a spec and leaves the finder in place, so the real
+    import that may follow, by any route, is still patched.
+    """
+
+    def find_spec(
+        self, fullname: str, path: "Sequence[str] | None", target: "ModuleType | None" = None
+    ) -> "importlib.machinery.ModuleSpec | None":
+        if fullname != "openai":
+            return None
+        spec: importlib.machinery.ModuleSpec | None = None
+        for finder in list(sys.meta_path):
+            find = getattr(finder, "find_spec", None)
+            if finder is self or isinstance(finder, _PatchAfterImport) or find is None:
+                continue
+            spec = find(fullname, path, target)
+            if spec is not None:
+                break
+        if spec is None or spec.loader is None or isinstance(spec.loader, _PatchingLoader):
+            return spec
+        spec.loader = _PatchingLoader(spec.loader)  # type: ignore[assignment]  # a loader by protocol
+        return spec
+
+
+def _uninstall_finder() -> None:
+    sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, _PatchAfterImport)]
+
+
+def install() -> None:
+    """Arrange for openai to be patched when (or if already) imported; idempotent."""
+    global _installed
+    if _installed or not os.environ.get("OCI_OPENAI_AUTH", "").strip():
+        return
+    _installed = True
+    if "openai" in sys.modules:
+        _apply()
+    else:
+        sys.meta_path.insert(0, _PatchAfterImport())
+
+
+def chain_next_sitecustomize(this_file: str) -> None:
+    """Import the ``sitecustomize`` that ours hides, if one exists further on sys.path.
+
+    Python imports only the first ``sitecustomize`` it finds; an image or virtualenv may
+    already have one, and it must keep running.
+    """
+    import importlib
+
+    here = os.path.dirname(os.path.abspath(this_file))
+    ours = sys.modules.pop("sitecustomize", None)
+    saved = list(sys.path)
+    sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != here]
+    try:
+        importlib.import_module("sitecustomize")
+    except ImportError:
+        pass
+    except Exception as error:  # noqa: BLE001 - their sitecustomize failing must not stop ours
+        _warn("oci_openai_patch: the next sitecustomize failed: %s", error)
+    finally:
+        sys.path[:] = saved
+        if ours is not None:
+            sys.modules["sitecustomize"] = ours
