@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from libraries import LIBRARIES
 from oci.signer import Signer
 from oracle import oci_signed_headers
 
@@ -30,7 +31,6 @@ HOSTS = (
     "modeldeployment.us-ashburn-1.oci.customer-oci.com",
 )
 RESERVED = {"date", "host", "content-length", "content-type", "x-content-sha256", "authorization", "x-api-key"}
-LIBRARIES = [name for name in ("httpx", "httpx2") if importlib.util.find_spec(name) is not None]
 
 segment = st.text(min_size=1, max_size=12).map(lambda s: urllib.parse.quote(s, safe="~-._"))
 query = st.lists(st.tuples(st.text(min_size=1, max_size=6), st.text(max_size=8)), max_size=3)

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from libraries import LIBRARIES
 
 from oci_openai_patch import OciAuth
 from oci_openai_patch.credentials import (
@@ -35,7 +36,6 @@ from oci_openai_patch.credentials import (
 from oci_openai_patch.signature.signing import http_date, sign_request
 from oci_openai_patch.testing import SignatureVerifier, make_api_key_profile, make_session_profile
 
-LIBRARIES = [name for name in ("httpx", "httpx2") if importlib.util.find_spec(name)]
 OCI_URL = "https://inference.generativeai.us-chicago-1.oci.oraclecloud.com/openai/v1/files"
 FOREIGN_URL = "https://api.example.com/v1/files"
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import openai
 import pytest
+from libraries import LIBRARIES
 
 from oci_openai_patch import (
     AsyncOciOpenAI,
@@ -18,7 +19,6 @@ from oci_openai_patch import (
 )
 from oci_openai_patch.testing import OciTestEndpoint
 
-LIBRARIES = [name for name in ("httpx", "httpx2") if importlib.util.find_spec(name)]
 MESSAGES: Any = [{"role": "user", "content": "hello"}]
 
 

@@ -144,7 +144,10 @@ def test_a_transport_named_direct_signs(oci_endpoint, oci_api_key_profile, libra
         _run_wrapped(oci_endpoint, oci_api_key_profile, library, OCI_OPENAI_DIRECT_TRANSPORTS="__main__.Retrying")
         == "200"
     )
-    assert oci_endpoint.requests[0].verified
+    # Only the program's own request: a token fetch an earlier test in this process gave up on
+    # may still be retrying against a port the endpoint now has (the SDK's metadata GETs).
+    ours = [request for request in oci_endpoint.requests if request.target.endswith("/models")]
+    assert len(ours) == 1 and ours[0].verified
 
 
 # -- no secret in a traceback rendered with its locals -----------------------------------

@@ -21,6 +21,7 @@ from typing import Any
 import openai
 import pytest
 from fresh import clean_env, run_program
+from libraries import LIBRARIES
 
 from oci_openai_patch import (
     AsyncOciOpenAI,
@@ -32,8 +33,6 @@ from oci_openai_patch import (
 from oci_openai_patch.errors import InsecurePermissionsWarning
 from oci_openai_patch.testing import OciTestEndpoint
 from oci_openai_patch.trust.hosts import HostPattern, HostPolicy, parse_host_list, region_base_url
-
-LIBRARIES = [name for name in ("httpx", "httpx2") if importlib.util.find_spec(name)]
 
 
 @pytest.fixture

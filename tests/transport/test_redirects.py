@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from fresh import clean_env, run_program
+from libraries import LIBRARIES
 
 from oci_openai_patch import OciUserPrincipalAuth
 from oci_openai_patch.testing import OciTestEndpoint, RecordedRequest, make_api_key_profile
@@ -29,7 +30,6 @@ OCI_HEADERS = {
     "opc-conversation-store-id": "ocid1.generativeaiconversationstore.oc1.iad.aaaa",
     "OpenAI-Project": "ocid1.generativeaiproject.oc1.us-chicago-1.aaaaredirect",
 }
-LIBRARIES = [name for name in ("httpx", "httpx2") if importlib.util.find_spec(name) is not None]
 
 
 def assert_nothing_oci(request: RecordedRequest) -> None:

@@ -19,6 +19,7 @@ from typing import Any
 
 import openai
 import pytest
+from libraries import LIBRARIES
 
 from oci_openai_patch import OciAuth, OciOpenAI, OciUserPrincipalAuth
 from oci_openai_patch.credentials import ApiKeyCredentials
@@ -93,7 +94,6 @@ GENUINE_URLS = [
     "https://a.b.svc.example.org/v1/chat/completions",
     "https://127.0.0.1:8443/v1/chat/completions",
 ]
-LIBRARIES = [name for name in ("httpx", "httpx2") if importlib.util.find_spec(name) is not None]
 
 
 def _wire(library: Any, url: str, auth: Any) -> dict[str, str]:
