@@ -1,16 +1,12 @@
 """The RSA operation of an async request's signature, beside the event loop.
 
-The private-key operation is the cost of a signature (0.24 ms for RSA-2048 on the AMD
-machines measured, 0.46 ms on an Intel one), and ``cryptography`` releases the GIL while
-it runs (measured: two threads sign 1.98x as fast as one). On an event loop's thread that
-time is lost to every other task; in a worker thread the loop goes on with its other
-requests while another core signs. The hand-off costs the loop some 50-90 us of CPU,
-more than it saves when there is no other core, so with one usable CPU
-(``os.sched_getaffinity``, which ``taskset`` and container CPU sets narrow) the signature
-stays on the loop: pinned to one CPU, inline signing beat the hand-off with 1 and 10
-requests in flight. With 100 in flight the hand-off won, but so did a plain sleep in one
-worker thread in front of an unsigned client (``tools/one_cpu_probe.py``): that win is a
-queue in front of the openai/httpx stack, not cheaper signing, and is not taken here.
+The private-key operation is most of what a signature costs, and ``cryptography`` releases
+the GIL while it runs. On an event loop's thread that time is lost to every other task; in
+a worker thread the loop goes on with its other requests while another core signs. The
+hand-off itself costs the loop some CPU, more than it saves when there is no other core,
+so with one usable CPU (``os.sched_getaffinity``, which ``taskset`` and container CPU sets
+narrow) the signature stays on the loop. The figures behind both choices are in
+``docs/benchmarks.md`` (``make bench``).
 
 Workers are anyio's (``anyio.to_thread``), which run under asyncio and trio alike (httpx
 and httpx2 use anyio), end with their event loop, and are never inherited across a

@@ -5,8 +5,7 @@ openai 2.x catches every exception its http client's ``send`` raises except its 
 ``APIConnectionError("Connection error.")`` with ours as its cause. A token that cannot
 be fetched or a request that must not be signed is no connection error: the user would
 see "Connection error." instead of the one-line reason, and every retry would wait out
-the token timeout again (measured: three fetches and 1.8 s for an instantly failing
-one). So an error of ours raised from an auth flow is raised again as an instance of
+the token timeout again. So an error of ours raised from an auth flow is raised again as an instance of
 both its own class and ``openai.OpenAIError``: openai 2.x passes it on at once, and
 ``except CredentialsError`` still catches it. openai 3.x passes on every error that is
 not the transport's already; openai 1.x wraps everything (ours is then ``__cause__``).

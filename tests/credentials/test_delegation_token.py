@@ -96,7 +96,7 @@ def test_a_profile_without_the_token_file_says_so(tmp_path: Path, oci_instance_i
 
 
 FIFO_PROGRAM = """
-import asyncio, os, threading, time
+import asyncio, os, threading
 import {library} as httpx
 from oci_openai_patch import OciDelegationTokenAuth
 
@@ -104,19 +104,7 @@ URL, TOKEN_FILE = os.environ["URL"], os.environ["TOKEN_FILE"]
 auth = OciDelegationTokenAuth(config_file=os.environ["CONFIG"], hosts=[os.environ["HOST"]])
 
 
-async def heartbeat(gaps):
-    # The loop's longest gap between two ticks: a file read on the loop shows here.
-    last = time.monotonic()
-    while True:
-        await asyncio.sleep(0.01)
-        now = time.monotonic()
-        gaps.append(now - last)
-        last = now
-
-
 async def main():
-    gaps = []
-    beat = asyncio.ensure_future(heartbeat(gaps))
     async with httpx.AsyncClient(auth=auth) as client:
         print("before", (await client.post(URL, json={"model": "m"})).status_code)
         # The file becomes a FIFO nobody writes to: opening it blocks until a writer comes.
@@ -126,13 +114,12 @@ async def main():
         for _ in range(15):
             statuses.append((await asyncio.wait_for(client.post(URL, json={"model": "m"}), 10)).status_code)
             await asyncio.sleep(0.1)
-        print("fifo", statuses, "longest loop gap", round(max(gaps), 3))
+        print("fifo", statuses)
         # The platform writes a renewal: the worker blocked on the FIFO reads it.
         threading.Thread(target=lambda: open(TOKEN_FILE, "w").write(os.environ["RENEWED"]), daemon=True).start()
         for _ in range(25):
             await client.post(URL, json={"model": "m", "renewal": True})
             await asyncio.sleep(0.1)
-    beat.cancel()
 
 asyncio.run(main())
 """
@@ -157,7 +144,8 @@ def test_the_token_file_is_never_read_on_the_event_loop(
     out = run_program(FIFO_PROGRAM.replace("{library}", library), env, timeout=60)
     lines = out.splitlines()
     assert lines[0] == "before 200" and lines[1].startswith("fifo [" + ", ".join(["200"] * 15) + "]"), out
-    assert float(lines[1].rsplit(" ", 1)[1]) < 1.0, out  # the loop was never held by the FIFO (10 s timeouts)
+    # Had the loop opened the FIFO, it would hang there for good: no request after it would
+    # have completed, nor the 10 s timeouts around them fired.
     tokens = [r.headers["opc-obo-token"] for r in oci_endpoint.requests]
     assert all(r.verified for r in oci_endpoint.requests)
     assert tokens[:16] == [first] * 16

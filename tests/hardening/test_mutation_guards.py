@@ -638,10 +638,26 @@ def test_session_errors_name_the_profile(tmp_path: Path) -> None:
     )
     config.write_text(text)
     Path(session.token_file).write_text("")
-    started = time.monotonic()
-    with pytest.raises(ConfigurationError, match=f"security token file {session.token_file} is empty"):
-        SessionCredentials(config_file=session.config_file)  # a first load does not wait to re-read
-    assert time.monotonic() - started < 0.09
+    from oci_openai_patch.credentials import session as session_module
+
+    waits: list[float] = []
+    real_time = session_module.time
+
+    class RecordingTime:
+        monotonic = staticmethod(real_time.monotonic)
+        time = staticmethod(real_time.time)
+
+        @staticmethod
+        def sleep(seconds: float) -> None:
+            waits.append(seconds)
+
+    session_module.time = RecordingTime  # type: ignore[assignment]
+    try:
+        with pytest.raises(ConfigurationError, match=f"security token file {session.token_file} is empty"):
+            SessionCredentials(config_file=session.config_file)  # a first load does not wait to re-read
+    finally:
+        session_module.time = real_time
+    assert waits == []
     Path(session.token_file).write_text("garbled")
     with pytest.raises(ConfigurationError, match=r"does not hold a valid token"):
         SessionCredentials(config_file=session.config_file)
