@@ -23,10 +23,9 @@ from .base import (
     token_timeout,
 )
 from .delegation import OBO_HEADER, DelegationToken
-from .fetch_failures import safe_line as _safe_line
 from .instance import instance_principal
 from .resource import RP_KEY, RP_PASSPHRASE, RP_TOKEN, RP_VERSION, ResourcePrincipalV22Credentials, resource_principal
-from .sdk_signer import SdkSignerCredentials, _describe
+from .sdk_signer import SdkSignerCredentials
 from .session import SESSION_REREAD_DELAY_SECONDS, SessionCredentials
 from .workload import workload_identity
 
@@ -47,8 +46,6 @@ __all__ = [
     "SdkSignerCredentials",
     "SessionCredentials",
     "SigningKey",
-    "_describe",
-    "_safe_line",
     "check_refresh_interval",
     "instance_principal",
     "principal_region",

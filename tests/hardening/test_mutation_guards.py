@@ -29,10 +29,10 @@ from oci_openai_patch.credentials import (
     ApiKeyCredentials,
     SessionCredentials,
     SigningKey,
-    _describe,
-    _safe_line,
     refresh_time,
 )
+from oci_openai_patch.credentials.fetch_failures import safe_line as _safe_line
+from oci_openai_patch.credentials.sdk_signer import _describe
 from oci_openai_patch.signature.signing import http_date, sign_request
 from oci_openai_patch.testing import SignatureVerifier, make_api_key_profile, make_session_profile
 
