@@ -180,3 +180,62 @@ def test_a_failed_check_fails_the_loops_requests_until_one_succeeds(tmp_path: Pa
         token.on_loop()  # still the last check's verdict; this call starts a new check
     settled()
     assert token.on_loop() == "second-token"
+
+
+def test_on_the_loop_a_given_token_starts_no_check_and_a_file_at_most_one_per_interval(  # type: ignore[no-untyped-def]
+    tmp_path: Path, monkeypatch
+) -> None:
+    import threading
+
+    from oci_openai_patch.credentials import delegation
+
+    started: list[str] = []
+    real_thread = threading.Thread
+
+    def recording_thread(*args, **kwargs):  # type: ignore[no-untyped-def]
+        started.append(kwargs.get("name"))
+        return real_thread(*args, **kwargs)
+
+    monkeypatch.setattr(delegation.threading, "Thread", recording_thread)
+    given = delegation.DelegationToken(value="given-token")
+    assert [given.on_loop(), given.on_loop()] == ["given-token", "given-token"]
+    assert started == []  # a token given as a value has no file to check
+    path = tmp_path / "token"
+    path.write_text("file-token", encoding="utf-8")
+    path.chmod(0o600)
+    token = delegation.DelegationToken.find(None, str(path), None, None)
+    monkeypatch.setattr(delegation, "RECHECK_INTERVAL", 60.0)
+    assert [token.on_loop() for _ in range(5)] == ["file-token"] * 5
+    assert started == []  # read at construction: the next check is an interval away
+    monkeypatch.setattr(delegation, "RECHECK_INTERVAL", 0.0)
+    token.on_loop()
+    assert started == ["oci-openai-patch delegation token"]  # named, for thread dumps
+
+
+def test_a_check_that_does_not_return_is_reported_once(tmp_path: Path, monkeypatch, caplog) -> None:  # type: ignore[no-untyped-def]
+    import logging
+    import threading
+    import time
+
+    from oci_openai_patch.credentials import delegation
+
+    path = tmp_path / "token"
+    path.write_text("file-token", encoding="utf-8")
+    path.chmod(0o600)
+    token = delegation.DelegationToken.find(None, str(path), None, None)
+    release = threading.Event()
+    monkeypatch.setattr(token, "value", lambda: release.wait(10) and "file-token")
+    monkeypatch.setattr(delegation, "RECHECK_INTERVAL", 0.0)
+    monkeypatch.setattr(delegation, "SLOW_CHECK", 0.05)
+    caplog.set_level(logging.WARNING, logger="oci_openai_patch")
+    try:
+        assert token.on_loop() == "file-token"  # starts the check, which hangs
+        time.sleep(0.1)
+        assert [token.on_loop(), token.on_loop()] == ["file-token", "file-token"]
+    finally:
+        release.set()
+    slow = [r.getMessage() for r in caplog.records if "has not returned" in r.getMessage()]
+    assert slow == [
+        f"reading the delegation token file {path} has not returned in 0 s; the token read before it is "
+        "used until it does (check delegation_token_file)"
+    ]
