@@ -239,3 +239,71 @@ def test_a_check_that_does_not_return_is_reported_once(tmp_path: Path, monkeypat
         f"reading the delegation token file {path} has not returned in 0 s; the token read before it is "
         "used until it does (check delegation_token_file)"
     ]
+
+
+def test_every_argument_reaches_the_principal(  # type: ignore[no-untyped-def]
+    tmp_path: Path, oci_endpoint, oci_instance_identity, monkeypatch
+) -> None:
+    from oci_openai_patch.testing.profiles import make_delegation_token_profile
+
+    # A named profile in a file of its own, and an environment that names neither.
+    named = make_delegation_token_profile(tmp_path / "named", oci_instance_identity.issuer, profile="CLOUD")
+    monkeypatch.setenv("OCI_CONFIG_FILE", str(tmp_path / "absent-config"))
+    # The federation endpoint only as an argument: the environment's is a closed port.
+    monkeypatch.setenv("OCI_OPENAI_FEDERATION_ENDPOINT", "http://127.0.0.1:9")
+    from_file = OciDelegationTokenAuth(
+        120,
+        profile_name="CLOUD",
+        config_file=named.config_file,
+        hosts=[oci_endpoint.host],
+        deployment_routing="header",
+        federation_endpoint=oci_instance_identity.federation_endpoint,
+    )
+    assert from_file.credentials.max_age == 120
+    assert from_file.deployment_routing == "header"
+    given = OciDelegationTokenAuth(
+        delegation_token="a-given-delegation-token",
+        hosts=[oci_endpoint.host],
+        federation_endpoint=oci_instance_identity.federation_endpoint,
+    )
+    for auth, expected in ((from_file, named.token), (given, "a-given-delegation-token")):
+        with httpx.Client(auth=auth) as client:  # no OciOpenAI: only hosts= makes the endpoint signed for
+            assert client.get(oci_endpoint.base_url + "/models").status_code == 200
+        assert oci_endpoint.requests[-1].verified and oci_endpoint.requests[-1].headers["opc-obo-token"] == expected
+
+
+def test_an_async_request_takes_the_token_without_reading_the_file(  # type: ignore[no-untyped-def]
+    oci_endpoint, oci_delegation_token, monkeypatch
+) -> None:
+    import asyncio
+
+    auth = OciDelegationTokenAuth(hosts=[oci_endpoint.host])
+    read_on_the_loop: list[bool] = []
+    real_value = auth.delegation_token.value
+
+    def recording_value() -> str:
+        read_on_the_loop.append(True)
+        return real_value()
+
+    monkeypatch.setattr(auth.delegation_token, "value", recording_value)
+
+    async def main() -> int:
+        async with httpx.AsyncClient(auth=auth) as client:
+            return (await client.get(oci_endpoint.base_url + "/models")).status_code
+
+    assert asyncio.run(main()) == 200
+    assert read_on_the_loop == []  # the value read at construction, from on_loop()
+    assert oci_endpoint.requests[-1].headers["opc-obo-token"] == oci_delegation_token.token
+
+
+def test_the_region_of_a_key_source_that_knows_none() -> None:
+    from oci_openai_patch.credentials import principal_region
+
+    class NoRegion:
+        pass
+
+    class NotCallable:
+        region = None
+
+    assert principal_region(NoRegion()) is None
+    assert principal_region(NotCallable()) is None
