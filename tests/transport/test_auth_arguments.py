@@ -1,0 +1,55 @@
+"""Each constructor argument of the auth classes reaches what it configures (the call forms of
+the older package are in ``tests/openai_clients/test_migration.py``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+
+from oci_openai_patch import ConfigurationError, OciSessionAuth, OciUserPrincipalAuth
+from oci_openai_patch.signature.signing import BASIC_HEADERS, BODY_HEADERS, signed_header_policy
+from oci_openai_patch.testing.profiles import make_api_key_profile, make_session_profile
+
+EXTRA = (*BASIC_HEADERS, "opc-request-id")
+
+
+def test_signed_header_policy_takes_either_list_alone() -> None:
+    assert signed_header_policy(None, None) is None
+    assert signed_header_policy(list(EXTRA), None) == (EXTRA, BODY_HEADERS)
+    assert signed_header_policy(None, [*BODY_HEADERS, "opc-request-id"]) == (
+        BASIC_HEADERS,
+        (*BODY_HEADERS, "opc-request-id"),
+    )
+
+
+def test_a_session_auth_takes_every_argument(tmp_path: Path, oci_endpoint) -> None:  # type: ignore[no-untyped-def]
+    profile = make_session_profile(tmp_path, oci_endpoint.verifier, profile="NAMED")
+    auth = OciSessionAuth(
+        profile.config_file,
+        "NAMED",
+        90,
+        hosts=[oci_endpoint.host],
+        deployment_routing="header",
+        generic_headers=list(EXTRA),
+        body_headers=list(BODY_HEADERS),
+    )
+    assert auth.credentials.max_age == 90
+    assert auth.deployment_routing == "header"
+    assert auth.header_names == (EXTRA, BODY_HEADERS)
+    with httpx.Client(auth=auth, headers={"opc-request-id": "req-1"}) as client:
+        assert client.get(oci_endpoint.base_url + "/models").status_code == 200
+    signed = oci_endpoint.requests[-1]
+    assert signed.verified and 'headers="date (request-target) host opc-request-id"' in signed.headers["authorization"]
+
+
+def test_a_user_principal_auth_takes_every_argument(tmp_path: Path, oci_endpoint) -> None:  # type: ignore[no-untyped-def]
+    profile = make_api_key_profile(tmp_path, oci_endpoint.verifier, profile="NAMED")
+    with pytest.raises(ConfigurationError, match="refresh_interval"):
+        OciUserPrincipalAuth(profile.config_file, "NAMED", -1)  # checked, though an API key never expires
+    auth = OciUserPrincipalAuth(profile.config_file, "NAMED", 45, hosts=[oci_endpoint.host], deployment_routing="off")
+    assert auth.deployment_routing == "off"
+    with httpx.Client(auth=auth) as client:
+        assert client.get(oci_endpoint.base_url + "/models").status_code == 200
+    assert oci_endpoint.requests[-1].verified
