@@ -86,8 +86,12 @@ def test_a_profile_without_the_token_file_says_so(tmp_path: Path, oci_instance_i
     config.write_text("[DEFAULT]\nregion=us-chicago-1\n", encoding="utf-8")
     config.chmod(0o600)
     monkeypatch.setenv("OCI_CONFIG_FILE", str(config))
-    with pytest.raises(ConfigurationError, match="delegation_token_file"):
+    with pytest.raises(ConfigurationError) as missing:
         OciDelegationTokenAuth()
+    assert str(missing.value) == (
+        f"{config}: profile [DEFAULT] has no 'delegation_token_file' entry (Cloud Shell's profiles name the "
+        "delegation token file); add it to the profile"
+    )
     empty = tmp_path / "empty-token"
     empty.write_text("", encoding="utf-8")
     empty.chmod(0o600)
@@ -190,11 +194,14 @@ def test_on_the_loop_a_given_token_starts_no_check_and_a_file_at_most_one_per_in
     from oci_openai_patch.credentials import delegation
 
     started: list[str] = []
+    daemons: list[bool] = []
     real_thread = threading.Thread
 
     def recording_thread(*args, **kwargs):  # type: ignore[no-untyped-def]
         started.append(kwargs.get("name"))
-        return real_thread(*args, **kwargs)
+        thread = real_thread(*args, **kwargs)
+        daemons.append(thread.daemon)
+        return thread
 
     monkeypatch.setattr(delegation.threading, "Thread", recording_thread)
     given = delegation.DelegationToken(value="given-token")
@@ -210,6 +217,7 @@ def test_on_the_loop_a_given_token_starts_no_check_and_a_file_at_most_one_per_in
     monkeypatch.setattr(delegation, "RECHECK_INTERVAL", 0.0)
     token.on_loop()
     assert started == ["oci-openai-patch delegation token"]  # named, for thread dumps
+    assert daemons == [True]  # a check that never returns must not hold the interpreter at exit
 
 
 def test_a_check_that_does_not_return_is_reported_once(tmp_path: Path, monkeypatch, caplog) -> None:  # type: ignore[no-untyped-def]
@@ -307,3 +315,22 @@ def test_the_region_of_a_key_source_that_knows_none() -> None:
 
     assert principal_region(NoRegion()) is None
     assert principal_region(NotCallable()) is None
+
+
+def test_a_token_file_others_can_read_is_warned_about(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import warnings
+
+    from oci_openai_patch import permissions
+    from oci_openai_patch.credentials.delegation import DelegationToken
+
+    monkeypatch.setattr(permissions, "_warned", set())
+    path = tmp_path / "token"
+    path.write_text("file-token", encoding="utf-8")
+    path.chmod(0o644)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        DelegationToken.find(None, str(path), None, None)
+    assert [str(warning.message) for warning in caught] == [
+        f"delegation token file {path} is readable by other users (mode 0644); run: chmod 600 {path} "
+        "(or set OCI_OPENAI_SUPPRESS_PERMISSION_WARNING=1)"
+    ]
