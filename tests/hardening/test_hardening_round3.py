@@ -468,6 +468,10 @@ if "data_residency" in inspect.signature(openai.OpenAI.__init__).parameters:
     provider = {"token_type": "jwt", "get_token": lambda: "x.y.z"}
     identity = {"identity_provider_id": "idp", "service_account_id": "sa", "provider": provider}
     show("copy onto a workload identity", base.with_options(workload_identity=identity))
+    async_base = openai.AsyncOpenAI()
+    show("async copy onto a workload identity", async_base.copy(workload_identity=identity))
+    show("async residency", openai.AsyncOpenAI(data_residency="eu"))
+show("async other key", openai.AsyncOpenAI().with_options(api_key="sk-other"))
 """
 
 REGION_URL = "https://inference.generativeai.us-chicago-1.oci.oraclecloud.com/openai/v1/"
@@ -490,11 +494,14 @@ def test_data_residency_and_copies_onto_another_identity_are_the_callers(oci_api
         f"copy: {REGION_URL} shim True",
         "caller's url: https://gateway.example.com/v1/ shim False",
     ]
+    assert lines[-1] == f"async other key: {REGION_URL} shim True"
     if openai.__version__.startswith(("1.", "2.")):
-        assert len(lines) == 4
+        assert len(lines) == 5
         return
-    assert lines[4:] == [
+    assert lines[4:-1] == [
         "residency: https://eu.api.openai.com/v1/ left alone False",
         "copy onto a residency: https://eu.api.openai.com/v1/ shim False",  # a foreign host: never signed
         "copy onto a workload identity: https://api.openai.com/v1/ left alone False",
+        "async copy onto a workload identity: https://api.openai.com/v1/ left alone False",
+        "async residency: https://eu.api.openai.com/v1/ left alone False",
     ]
