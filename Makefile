@@ -50,7 +50,7 @@ bench:
 	$(TESTENV) ensure $(VENV) --openai 3 --extras $(MAIN_EXTRAS),bench
 	$(PY) benchmarks/run.py --write docs/benchmarks.md
 
-## mutate: mutation testing of hosts, signing, auth and credentials against the fast tests (about 20 min)
+## mutate: mutation testing of trust/hosts, signature/signing, transport/auth and credentials/ (over an hour on 2 CPUs)
 mutate:
 	$(TESTENV) ensure $(VENV) --openai 3 --extras $(MAIN_EXTRAS),mutate
 	rm -rf mutants
