@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..errors import ConfigurationError, CredentialsError
+from ..process_locks import ProcessLock
 from ..redact import redact_key_id
 from .fetch_failures import FetchLog, hint_for, recording
 
@@ -79,15 +80,14 @@ class KeySource(Protocol):
 _PROVIDERS: weakref.WeakSet[CredentialsProvider] = weakref.WeakSet()
 
 
-def _reset_locks_after_fork() -> None:
-    # A fork taken while another thread held a provider's lock would leave the child
-    # waiting forever on a lock no thread of its own will release.
+def _void_inflight_loads_after_fork() -> None:
+    # The parent's reloads under way have no thread in the child: their results are void.
+    # (The lock itself is a ProcessLock, which the child gets back unheld.)
     for provider in list(_PROVIDERS):
-        provider._lock = threading.Lock()
-        provider._generation += 1  # results of the parent's in-flight loads are void
+        provider._generation += 1
 
 
-os.register_at_fork(after_in_child=_reset_locks_after_fork)
+os.register_at_fork(after_in_child=_void_inflight_loads_after_fork)
 
 
 class CredentialsProvider(abc.ABC):
@@ -97,7 +97,7 @@ class CredentialsProvider(abc.ABC):
     kind: str = ""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        self._lock = ProcessLock(f"credentials ({type(self).__name__})")
         self._key: SigningKey | None = None
         #: Bumped by every reload that starts; a deadline worker abandoned by an older
         #: reload sees it has moved on and keeps its result to itself.

@@ -211,22 +211,20 @@ def _forget_inherited_injection(kwargs: dict[str, Any]) -> None:
         del kwargs["base_url"]
 
 
-def _resolve_base_url(state: _PatchState, kwargs: dict[str, Any]) -> str | None:
-    """The client's base URL: the caller's (``base_url=``, ``OPENAI_BASE_URL``), else
-    the one the shim injects into ``kwargs`` (the configured region's, the principal's)."""
+def _resolve_base_url(state: _PatchState, kwargs: dict[str, Any]) -> tuple[str | None, bool]:
+    """The client's base URL, and whether the shim chose it: the caller's (``base_url=``,
+    ``OPENAI_BASE_URL``), else the one the shim injects into ``kwargs`` (the configured
+    region's, the principal's)."""
     base_url = kwargs.get("base_url")
     if base_url is not None and not is_not_given(base_url):
-        return str(base_url)
+        return str(base_url), False
     from_env = os.environ.get("OPENAI_BASE_URL")
     if from_env:
-        return from_env
-    if state.region_base_url:
-        kwargs["base_url"] = state.region_base_url
-        return state.region_base_url
-    from_principal = state.principal_base_url()
-    if from_principal:
-        kwargs["base_url"] = from_principal
-    return from_principal
+        return from_env, False
+    injected = state.region_base_url or state.principal_base_url()
+    if injected:
+        kwargs["base_url"] = injected
+    return injected, bool(injected)
 
 
 def _project_for(state: _PatchState, base_url: str, plane: str | None, kwargs: dict[str, Any]) -> str | None:
@@ -306,9 +304,7 @@ def _init_wrapper(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, .
         vars(instance).setdefault(ATTRIBUTE, False)
         logger.debug("%s left alone: %s", name, reason)
         return wrapped(*args, **kwargs)
-    given = kwargs.get("base_url")
-    base_url = _resolve_base_url(state, kwargs)
-    injected = kwargs.get("base_url") is not given
+    base_url, injected = _resolve_base_url(state, kwargs)
     oci_bound = base_url is not None and state.policy.allows_url(base_url)
     own = getattr(kwargs.get("http_client"), "auth", None)
     if own is not None:

@@ -14,6 +14,7 @@ The endpoint's ``host`` is loopback, so trust it with ``hosts=[oci_endpoint.host
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -106,19 +107,16 @@ def oci_proxymux(
     from .ports import PortInUseError
 
     token_file = tmp_path / "sa-token"
-    proxymux = FakeProxymux(oci_endpoint.issuer, tmp_path / "proxymux")
-    try:
-        proxymux.__enter__()
-    except PortInUseError as error:
-        # Someone else's process holds the SDK's fixed port: not this package's failure.
-        if os.environ.get(REQUIRE_FIXED_PORTS, "").strip() in ("1", "true", "yes"):
-            raise
-        pytest.skip(f"{error} (set {REQUIRE_FIXED_PORTS}=1 to fail instead, as CI does)")
-    try:
+    with contextlib.ExitStack() as stack:
+        try:
+            proxymux = stack.enter_context(FakeProxymux(oci_endpoint.issuer, tmp_path / "proxymux"))
+        except PortInUseError as error:
+            # Someone else's process holds the SDK's fixed port: not this package's failure.
+            if os.environ.get(REQUIRE_FIXED_PORTS, "").strip() in ("1", "true", "yes"):
+                raise
+            pytest.skip(f"{error} (set {REQUIRE_FIXED_PORTS}=1 to fail instead, as CI does)")
         token_file.write_text(proxymux.service_account_token, encoding="utf-8")
         monkeypatch.setenv("KUBERNETES_SERVICE_HOST", "127.0.0.1")
         monkeypatch.setenv("OCI_KUBERNETES_SERVICE_ACCOUNT_CERT_PATH", proxymux.ca_file)
         monkeypatch.setenv("OCI_OPENAI_SERVICE_ACCOUNT_TOKEN_PATH", str(token_file))
         yield proxymux
-    finally:
-        proxymux.__exit__(None, None, None)

@@ -250,6 +250,9 @@ class OciAuth(HttpxAuthBase):  # type: ignore[misc]
         #: The http client this view signs for, when known (a weak reference): its proxy
         #: configuration decides whether a plain-http request may be signed.
         self._http_client: Callable[[], Any] | None = None
+        #: The caller's own client this auth last tracked for fork safety (a weak
+        #: reference), so the same client is not added again on every request.
+        self._tracked_client: Callable[[], Any] | None = None
 
     def trusting(self, hosts: Iterable[str | HostPattern]) -> OciAuth:
         """A view of this auth that also signs ``hosts``, sharing its credentials."""
@@ -359,8 +362,10 @@ class OciAuth(HttpxAuthBase):  # type: ignore[misc]
         client tracked it when it was made."""
         if self._http_client is None:
             client = _client_driving_the_flow()
-            if client is not None:
+            tracked = self._tracked_client
+            if client is not None and (tracked is None or tracked() is not client):
                 inherited_connections.track(client)
+                self._tracked_client = weakref.ref(client)
 
     def _add_signed_headers(self, request: Any, *, on_loop: bool = False) -> None:
         """Set headers this principal adds to what it signs (none; the delegation token's
@@ -431,12 +436,19 @@ def _sending_client() -> Any:
     for _ in range(16):  # wrappers (mutmut's, a tracer's) add frames between the flow and the client
         if frame is None:
             break
-        if frame.f_code.co_name == "_send_handling_auth":
-            candidate = frame.f_locals.get("self")
-            if hasattr(candidate, "_transport_for_url"):
-                return candidate
+        client = _client_in(frame)
+        if client is not None:
+            return client
         frame = frame.f_back
     return None
+
+
+def _client_in(frame: types.FrameType) -> Any:
+    """The httpx / httpx2 client whose ``_send_handling_auth`` this frame runs, else None."""
+    if frame.f_code.co_name != "_send_handling_auth":
+        return None
+    candidate = frame.f_locals.get("self")
+    return candidate if hasattr(candidate, "_transport_for_url") else None
 
 
 def _client_driving_the_flow() -> Any:
@@ -445,13 +457,9 @@ def _client_driving_the_flow() -> Any:
     (``_send_handling_auth`` <- the auth flow <- the signed flow <- the tracking call), a
     tenth of a microsecond where the full walk costs 0.7."""
     try:
-        frame = sys._getframe(4)
+        return _client_in(sys._getframe(4))
     except ValueError:  # a flow driven by hand: no client
         return None
-    if frame.f_code.co_name != "_send_handling_auth":
-        return None
-    candidate = frame.f_locals.get("self")
-    return candidate if hasattr(candidate, "_transport_for_url") else None
 
 
 async def _in_thread(function: Any, *args: Any) -> Any:
