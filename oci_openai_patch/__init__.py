@@ -19,12 +19,12 @@ _EXPORTS = {
     "AsyncOciOpenAI": "openai_clients.clients",
     "OciAuth": "transport.auth",
     "HttpxOciAuth": "transport.auth",
-    "OciUserPrincipalAuth": "transport.auth",
-    "OciSessionAuth": "transport.auth",
-    "OciInstancePrincipalAuth": "transport.auth",
-    "OciResourcePrincipalAuth": "transport.auth",
-    "OciWorkloadIdentityAuth": "transport.auth",
-    "OciDelegationTokenAuth": "transport.auth",
+    "OciUserPrincipalAuth": "transport.principals",
+    "OciSessionAuth": "transport.principals",
+    "OciInstancePrincipalAuth": "transport.principals",
+    "OciResourcePrincipalAuth": "transport.principals",
+    "OciWorkloadIdentityAuth": "transport.principals",
+    "OciDelegationTokenAuth": "transport.principals",
     "ConfigurationError": "errors",
     "CredentialsError": "errors",
     "OciOpenAIError": "errors",
@@ -57,9 +57,9 @@ __all__ = [
 if TYPE_CHECKING:
     from .errors import ConfigurationError, CredentialsError, OciOpenAIError
     from .openai_clients.clients import AsyncOciOpenAI, OciOpenAI
-    from .transport.auth import (
-        HttpxOciAuth,
-        OciAuth,
+    from .transport.auth import HttpxOciAuth, OciAuth
+    from .transport.model_deployments import deployment_base_url
+    from .transport.principals import (
         OciDelegationTokenAuth,
         OciInstancePrincipalAuth,
         OciResourcePrincipalAuth,
@@ -67,7 +67,6 @@ if TYPE_CHECKING:
         OciUserPrincipalAuth,
         OciWorkloadIdentityAuth,
     )
-    from .transport.model_deployments import deployment_base_url
     from .trust.hosts import control_plane_base_url, is_oci_service_host, region_base_url
 
 

@@ -20,7 +20,7 @@ from .transport.model_deployments import (
     parse_deployment_ocid,
     routing_from_env,
 )
-from .trust.hosts import HostPattern, parse_host_list, region_base_url
+from .trust.hosts import HostPattern, configured_hosts, region_base_url
 
 #: Switches the zero-code shim on and picks the principal kind; unset or empty: off.
 OCI_OPENAI_AUTH = "OCI_OPENAI_AUTH"
@@ -48,9 +48,6 @@ OCI_OPENAI_MODEL_DEPLOYMENT_ID = "OCI_OPENAI_MODEL_DEPLOYMENT_ID"
 #: Where model-deployment requests go: ``path`` (the default: streamed ones to
 #: ``predictWithResponseStream``), ``header`` (header routing), ``off`` (as sent).
 DEPLOYMENT_ROUTING = OCI_OPENAI_DEPLOYMENT_ROUTING
-#: Extra hosts to sign besides OCI's service hosts: ``host``, ``host:port`` or ``*.suffix``,
-#: comma-separated. Plain http is allowed only for loopback names.
-OCI_OPENAI_HOSTS = "OCI_OPENAI_HOSTS"
 #: ``legacy=oci,...``: rewrite the ``model`` of JSON bodies bound for OCI hosts.
 OCI_OPENAI_MODEL_MAP = "OCI_OPENAI_MODEL_MAP"
 #: Instance principal federation endpoint (else the SDK finds it from instance metadata).
@@ -253,8 +250,7 @@ def parse_model_map(text: str, *, source: str = OCI_OPENAI_MODEL_MAP) -> dict[st
 
 def extra_hosts_from_env(environ: Mapping[str, str] | None = None) -> tuple[HostPattern, ...]:
     """The host patterns of ``OCI_OPENAI_HOSTS`` (empty when unset)."""
-    env = os.environ if environ is None else environ
-    return parse_host_list(env.get(OCI_OPENAI_HOSTS, ""), source=OCI_OPENAI_HOSTS)
+    return configured_hosts(None, environ)
 
 
 def auth_timeout_from_env(environ: Mapping[str, str] | None = None) -> float | None:

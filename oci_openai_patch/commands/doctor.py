@@ -32,9 +32,9 @@ def run(url_option: str | None, *, call: bool, model: str | None, out: Callable[
     """Print the diagnosis; 0 when the configuration is usable (and the call succeeded)."""
     from ..credentials import principal_region
     from ..settings import OCI_OPENAI_AUTH, load_settings, resolve_project
-    from ..shim.patch import auth_from_settings
     from ..signature.signing import sign_request
     from ..transport.auto_auth import choose
+    from ..transport.principals import auth_from_settings
     from ..trust.hosts import HostPolicy, genai_plane, is_oci_service_host, region_base_url
 
     kind, reason = choose()  # OCI_OPENAI_AUTH, OCI_CLI_AUTH, else what the environment shows
@@ -49,7 +49,8 @@ def run(url_option: str | None, *, call: bool, model: str | None, out: Callable[
     out(f"compartment: {settings.compartment_id or '-'}")
     out(f"extra hosts: {', '.join(p.host + (f':{p.port}' if p.port else '') for p in settings.hosts) or '-'}")
     auth = auth_from_settings(settings)
-    for name, value in auth.credentials.describe().items():
+    credentials: Any = auth.credentials  # every provider of this package describes itself
+    for name, value in credentials.describe().items():
         if name != "auth":
             out(f"{name.replace('_', ' ')}: {value}")
     known = principal_region(auth.credentials)

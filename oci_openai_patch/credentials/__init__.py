@@ -22,7 +22,7 @@ from .base import (
     refresh_time,
     token_timeout,
 )
-from .delegation import OBO_HEADER, DelegationToken
+from .delegation import DelegationToken
 from .instance import instance_principal
 from .resource import RP_KEY, RP_PASSPHRASE, RP_TOKEN, RP_VERSION, ResourcePrincipalV22Credentials, resource_principal
 from .sdk_signer import SdkSignerCredentials
@@ -31,7 +31,6 @@ from .workload import workload_identity
 
 __all__ = [
     "DEFAULT_TOKEN_TIMEOUT_SECONDS",
-    "OBO_HEADER",
     "REFRESH_MARGIN_SECONDS",
     "RP_KEY",
     "RP_PASSPHRASE",

@@ -12,9 +12,6 @@ from ..oci_config import read_profile
 from ..permissions import warn_if_readable_by_others
 from ..redact import Secret
 
-#: The header that carries a delegation token, signed with the request.
-OBO_HEADER = "opc-obo-token"
-
 #: How often, at most, requests on an event loop start a check of the token file for a
 #: renewal (seconds). Cloud Shell renews the token well before it expires, so a renewal
 #: read a second late is still a valid token.

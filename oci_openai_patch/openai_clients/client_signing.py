@@ -11,11 +11,19 @@ client's ``send`` (the ``custom_auth`` property on 1.x and on every async client
   trusted hosts;
 - the http client's own auth still handles every foreign request (as the delegate), and
   if it is one of this package's auths, it is the one that signs: the user's choice wins.
+
+The answer is given by one mixin, :class:`SignedClient`, for both faces: ``OciOpenAI``
+derives from it, and the shim moves each client it signs into a subclass made of it and
+the client's own class (:func:`attach`). openai's classes are never changed, so
+``unpatch()`` leaves them exactly as they were, while clients already built keep signing.
 """
 
 from __future__ import annotations
 
+import weakref
 from typing import TYPE_CHECKING, Any
+
+from ..errors import ConfigurationError
 
 if TYPE_CHECKING:
     # Imported where used: the patch imports this module when openai is imported, and
@@ -62,8 +70,80 @@ class ClientSigning:
 
 def signing_of(client: Any) -> ClientSigning | None:
     """The signing attached to an openai client, if any."""
-    signing: ClientSigning | None = vars(client).get(ATTRIBUTE)
-    return signing
+    signing = vars(client).get(ATTRIBUTE)
+    return signing if isinstance(signing, ClientSigning) else None
+
+
+def _attached_auth(client: Any) -> Any:
+    signing = vars(client).get(ATTRIBUTE)
+    # Only while openai's own constructor runs is there no signing yet; it sends nothing.
+    return signing.auth_for(client._client) if isinstance(signing, ClientSigning) else None
+
+
+#: Marks, in a class's own ``__dict__``, the classes that hold the signing answer: the
+#: fall-back to openai's own answer looks past them.
+_SIGNING_CLASS = "_oci_openai_signing_class"
+
+
+def _own_answer(client: Any, name: str) -> Any:
+    """``name`` as the client's class would have it without the signing classes: openai's
+    own, or a subclass's override of it."""
+    for klass in type(client).__mro__:
+        if name in klass.__dict__ and not klass.__dict__.get(_SIGNING_CLASS):
+            return klass.__dict__[name].__get__(client, type(client))
+    return None
+
+
+def _custom_auth(self: Any) -> Any:
+    auth = _attached_auth(self)
+    return auth if auth is not None else _own_answer(self, "custom_auth")
+
+
+def _custom_auth_method(self: Any, security: Any) -> Any:
+    auth = _attached_auth(self)
+    if auth is not None:
+        return auth
+    own = _own_answer(self, "_custom_auth")
+    return own(security) if own is not None else None
+
+
+#: The per-request answer of a signing openai client: the attached signing's auth, else
+#: openai's own. openai asks its ``custom_auth`` property (1.x, and every async client) or
+#: its ``_custom_auth(security)`` method (the sync client of 2.x and 3.x).
+_ANSWERS: dict[str, Any] = {
+    "custom_auth": property(_custom_auth, doc="The attached signing's auth, else openai's own."),
+    "_custom_auth": _custom_auth_method,
+    _SIGNING_CLASS: True,
+}
+
+
+class SignedClient:
+    """A base for the clients that sign by themselves (``OciOpenAI``, ``AsyncOciOpenAI``):
+    the same answers as every signing subclass the shim makes."""
+
+    custom_auth = _ANSWERS["custom_auth"]
+    _custom_auth = _custom_auth_method
+    _oci_openai_signing_class = True
+
+
+#: The signing subclass of each openai client class, made once (weakly: a class
+#: defined in a test or a closure can go).
+_SIGNED_CLASSES: weakref.WeakKeyDictionary[type, type] = weakref.WeakKeyDictionary()
+
+
+def signed_class(cls: type) -> type:
+    """``cls`` if it answers with the attached signing, else its signing subclass: the
+    answers in its own namespace (a mixin base would give it another layout, which
+    ``__class__`` assignment refuses), same name and module, so reprs, logs and
+    ``isinstance`` checks see the class they know."""
+    if any(klass.__dict__.get(_SIGNING_CLASS) for klass in cls.__mro__):
+        return cls
+    made = _SIGNED_CLASSES.get(cls)
+    if made is None:
+        namespace = {**_ANSWERS, "__module__": cls.__module__, "__qualname__": cls.__qualname__}
+        made = type(cls.__name__, (cls,), namespace)
+        _SIGNED_CLASSES[cls] = made
+    return made
 
 
 def attach(client: Any, auth: Any, *, as_is: bool = False, deployment_routing: str | None = None) -> ClientSigning:
@@ -72,6 +152,15 @@ def attach(client: Any, auth: Any, *, as_is: bool = False, deployment_routing: s
     own choice, also over an auth set on its http client)."""
     signing = ClientSigning(auth, as_is=as_is, deployment_routing=deployment_routing)
     vars(client)[ATTRIBUTE] = signing
+    cls = type(client)
+    if signed_class(cls) is not cls:
+        try:
+            client.__class__ = signed_class(cls)
+        except TypeError as error:  # a subclass whose layout forbids it (``__slots__`` of its own)
+            raise ConfigurationError(
+                f"cannot sign {cls.__qualname__} clients: its layout does not allow the signing subclass ({error}); "
+                "build an OciOpenAI / AsyncOciOpenAI instead"
+            ) from None
     return signing
 
 

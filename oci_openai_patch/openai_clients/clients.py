@@ -26,7 +26,7 @@ from ..transport.auth import OciAuth
 from ..transport.request_headers import PLACEHOLDER_API_KEY, client_headers, oci_headers
 from ..trust.hosts import API_PATHS, genai_plane, region_base_url, url_host_pattern
 from ..trust.proxies import refuse_proxied_base_url
-from .client_signing import ClientSigning, attach, signing_of
+from .client_signing import ClientSigning, SignedClient, attach, signing_of
 
 logger = logging.getLogger("oci_openai_patch")
 
@@ -253,13 +253,7 @@ def _copy(method: Any, client: Any, args: tuple[Any, ...], kwargs: dict[str, Any
         _COPYING.reset(token)
 
 
-def _signing_auth(client: Any) -> Any:
-    signing = signing_of(client)
-    # Only while openai's own constructor runs is there no signing yet; it sends nothing.
-    return signing.auth_for(client._client) if signing is not None else None
-
-
-class OciOpenAI(openai.OpenAI):
+class OciOpenAI(SignedClient, openai.OpenAI):
     """An ``openai.OpenAI`` whose requests to OCI are signed by ``auth``.
 
     Give ``base_url`` (a Generative AI or model-deployment endpoint, or a private
@@ -311,15 +305,6 @@ class OciOpenAI(openai.OpenAI):
             deployment_routing,
         )
 
-    @property
-    def custom_auth(self) -> Any:
-        """The signing auth, asked for by openai before each request (1.x, and async)."""
-        return _signing_auth(self)
-
-    def _custom_auth(self, security: Any) -> Any:
-        """The signing auth, asked for by the sync client of openai 2.x and 3.x."""
-        return _signing_auth(self)
-
     def copy(self, *args: Any, **kwargs: Any) -> Any:
         """``openai.OpenAI.copy``; the copy keeps this client's auth and trusted hosts."""
         return _copy(openai.OpenAI.copy, self, args, kwargs)
@@ -327,7 +312,7 @@ class OciOpenAI(openai.OpenAI):
     with_options = copy
 
 
-class AsyncOciOpenAI(openai.AsyncOpenAI):
+class AsyncOciOpenAI(SignedClient, openai.AsyncOpenAI):
     """An ``openai.AsyncOpenAI`` whose requests to OCI are signed by ``auth``; see :class:`OciOpenAI`."""
 
     _oci_openai_explicit = True
@@ -360,11 +345,6 @@ class AsyncOciOpenAI(openai.AsyncOpenAI):
             model_deployment_id,
             deployment_routing,
         )
-
-    @property
-    def custom_auth(self) -> Any:
-        """The signing auth, asked for by openai before each request."""
-        return _signing_auth(self)
 
     def copy(self, *args: Any, **kwargs: Any) -> Any:
         """``openai.AsyncOpenAI.copy``; the copy keeps this client's auth and trusted hosts."""

@@ -31,13 +31,14 @@ def _warn(message: str, error: BaseException) -> None:
     logging.getLogger("oci_openai_patch").warning(message, error)
 
 
-def _apply() -> None:
+def _apply(*, openai_just_imported: bool = False) -> None:
     try:
         from .patch import is_patched, patch
 
         if not is_patched():
-            # A configuration error is kept and raised where an OCI client is built.
-            patch(_defer_errors=True)
+            # A configuration error is kept and raised where an OCI client is built. Right
+            # after openai's own import no client can exist yet: none to look for.
+            patch(_defer_errors=True, _adopt_existing=not openai_just_imported)
     except Exception as error:  # noqa: BLE001 - never break the host program at import time
         _warn("oci_openai_patch: not enabled: %s", error)
 
@@ -65,7 +66,7 @@ class _PatchingLoader:
         module.__loader__ = self._loader
         self._loader.exec_module(module)
         _uninstall_finder()
-        _apply()
+        _apply(openai_just_imported=True)
 
 
 class _PatchAfterImport:

@@ -35,7 +35,7 @@ from ..openai_clients.client_signing import ATTRIBUTE, attach
 from ..process_locks import ProcessLock
 from ..settings import Settings, load_settings
 from ..transport.request_headers import PLACEHOLDER_API_KEY, client_headers, is_not_given
-from ..trust.hosts import HostPolicy, parse_host_list
+from ..trust.hosts import HostPolicy, configured_hosts
 from ..trust.proxies import refuse_proxied_base_url
 
 logger = logging.getLogger("oci_openai_patch")
@@ -134,30 +134,6 @@ class _DeferredCredentials:
 
 
 _state: _PatchState | None = None
-
-
-def auth_from_settings(settings: Settings) -> Any:
-    """Build the auth object ``OCI_OPENAI_AUTH`` asks for."""
-    from ..transport import auth as auth_module
-
-    kind = settings.auth_kind
-    common: dict[str, Any] = {"hosts": (), "deployment_routing": settings.deployment_routing}
-    profile: dict[str, Any] = {"config_file": settings.config_file, "profile_name": settings.profile}
-    if kind == "user_principal":
-        return auth_module.OciUserPrincipalAuth(**profile, **common)
-    if kind == "session":
-        return auth_module.OciSessionAuth(**profile, **common)
-    # The federation endpoint, service-account token path and token timeout are read
-    # from the environment by the credentials themselves (the explicit classes do too).
-    if kind == "instance_principal":
-        return auth_module.OciInstancePrincipalAuth(**common)
-    if kind == "resource_principal":
-        return auth_module.OciResourcePrincipalAuth(**common)
-    if kind == "delegation_token":
-        return auth_module.OciDelegationTokenAuth(**profile, **common)
-    if kind == "workload_identity":
-        return auth_module.OciWorkloadIdentityAuth(**common)
-    raise ConfigurationError(f"OCI_OPENAI_AUTH={kind!r} is not an auth kind")  # pragma: no cover
 
 
 def _skip_reason(instance: Any, kwargs: Mapping[str, Any]) -> str | None:
@@ -301,7 +277,7 @@ def _init_wrapper(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, .
     _forget_inherited_injection(kwargs)
     reason = _skip_reason(instance, kwargs)
     if reason is not None:
-        vars(instance).setdefault(ATTRIBUTE, False)
+        vars(instance).setdefault(ATTRIBUTE, False)  # decided: a later patch() does not adopt it
         logger.debug("%s left alone: %s", name, reason)
         return wrapped(*args, **kwargs)
     base_url, injected = _resolve_base_url(state, kwargs)
@@ -335,47 +311,6 @@ def _init_wrapper(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, .
     return result
 
 
-def _hooked_auth(client: Any) -> Any:
-    """The auth openai should send this client's request with, or None for its own."""
-    signing = vars(client).get(ATTRIBUTE)
-    if signing is False:
-        return None
-    if signing is None:
-        # A client built before the shim was switched on (or while it was off).
-        state = _state
-        if state is None or state.error is not None or _skip_reason(client, {}) is not None:
-            return None
-        signing = attach(client, state.guard_auth())
-    return signing.auth_for(client._client)
-
-
-def _install_auth_hooks(cls: Any) -> None:
-    """Answer openai's per-request auth questions for ``cls`` and its subclasses.
-
-    Installed once and left in place by :func:`unpatch`: clients already built keep
-    signing, clients built later carry no signing and get openai's own answer.
-    """
-    if cls.__dict__.get("_oci_openai_hooks"):
-        return
-    # The property as defined on the class or its nearest base (not its value).
-    original = next(klass.__dict__["custom_auth"] for klass in cls.__mro__ if "custom_auth" in klass.__dict__)
-
-    def custom_auth(self: Any) -> Any:
-        auth = _hooked_auth(self)
-        return auth if auth is not None else original.__get__(self, type(self))
-
-    cls.custom_auth = property(custom_auth, doc=getattr(original, "__doc__", None))
-    original_method = getattr(cls, "_custom_auth", None)
-    if original_method is not None:
-
-        def _custom_auth(self: Any, security: Any) -> Any:
-            auth = _hooked_auth(self)
-            return auth if auth is not None else original_method(self, security)
-
-        cls._custom_auth = _custom_auth
-    cls._oci_openai_hooks = True
-
-
 def _module_client_api_key() -> None:
     # ``openai.chat...`` builds a module-level client from module globals; it needs a key.
     import openai
@@ -401,6 +336,7 @@ def patch(
     model_deployment_id: str | None = None,
     deployment_routing: str | None = None,
     _defer_errors: bool = False,
+    _adopt_existing: bool = True,
 ) -> None:
     """Make every ``openai.OpenAI`` / ``AsyncOpenAI`` built for an OCI host sign its requests.
 
@@ -437,7 +373,6 @@ def patch(
     websocket_guard.install(_state.policy)
     for name in _TARGETS:
         cls = getattr(openai, name)
-        _install_auth_hooks(cls)
         if not _is_patched(cls):
             wrapper = wrapt.FunctionWrapper(cls.__dict__["__init__"], _init_wrapper)
             wrapper._self_oci_openai_patch = True  # type: ignore[attr-defined]
@@ -445,7 +380,26 @@ def patch(
             for method in _COPY_METHODS:  # ``with_options = copy``: two names, both wrapped
                 if method in cls.__dict__:
                     setattr(cls, method, wrapt.FunctionWrapper(cls.__dict__[method], _copy_wrapper))
+    if _adopt_existing:
+        _adopt_existing_clients(openai)
     _module_client_api_key()
+
+
+def _adopt_existing_clients(openai: Any) -> None:
+    """Give the guard to the openai clients built before :func:`patch` (openai imported
+    and used before the shim was switched on): their requests to an OCI host are then
+    signed too (fail closed), and only those. A client the shim already decided on (one
+    it signs, one it left alone) keeps that decision. One walk of the heap, made only
+    when ``patch()`` is called with openai already in use."""
+    import gc
+
+    state = _state
+    if state is None or state.error is not None:
+        return
+    classes = (openai.OpenAI, openai.AsyncOpenAI)
+    for thing in gc.get_objects():
+        if isinstance(thing, classes) and ATTRIBUTE not in vars(thing) and _skip_reason(thing, {}) is None:
+            attach(thing, state.guard_auth())
 
 
 def _log_switched_on(auth: Any, settings: Settings | None) -> None:
@@ -468,12 +422,16 @@ def _build_state(
     deployment_routing: str | None = None,
 ) -> _PatchState:
     settings = load_settings() if auth is None else None
-    policy = HostPolicy(extra=settings.hosts if settings else ())
-    if hosts is not None:
-        policy = policy.with_hosts(parse_host_list(",".join(hosts), source="hosts"))
+    # hosts= replaces OCI_OPENAI_HOSTS (hosts=(): no extra host), as every argument here
+    # overrides its variable; the principal built from the settings trusts none of its own.
+    policy = HostPolicy(extra=configured_hosts(hosts))
 
     def factory() -> Any:
-        return auth if auth is not None else auth_from_settings(settings)  # type: ignore[arg-type]
+        if auth is not None:
+            return auth
+        from ..transport.principals import auth_from_settings
+
+        return auth_from_settings(settings, hosts=())  # type: ignore[arg-type]
 
     from ..settings import parse_compartment, parse_project
     from ..transport.model_deployments import deployment_url, parse_deployment_ocid, parse_routing
@@ -514,7 +472,10 @@ def _build_state(
 
 
 def unpatch() -> None:
-    """Restore the original constructors; clients already built keep signing."""
+    """Undo :func:`patch` on openai: its constructors and ``copy()`` / ``with_options()``
+    are its own again, and clients built from now on are openai's alone. Clients already
+    built keep signing (each is an instance of its signing subclass, :mod:`.client_signing`),
+    so the guards that protect them (redirects, websockets) stay."""
     global _state
     _state = None
     openai = sys.modules.get("openai")

@@ -29,9 +29,6 @@ BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 BASIC_HEADERS = ("date", "(request-target)", "host")
 BODY_HEADERS = ("content-length", "content-type", "x-content-sha256")
 DEFAULT_CONTENT_TYPE = "application/json"
-#: Headers removed from a request before it is signed: openai puts its Bearer key in
-#: ``Authorization``, and an API key must never travel next to an OCI signature.
-STRIPPED_HEADERS = ("authorization", "x-api-key")
 
 
 _last_date: tuple[int, str] = (0, "")

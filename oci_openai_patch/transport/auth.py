@@ -1,19 +1,22 @@
-"""The httpx / httpx2 auth that signs OCI requests.
+"""The httpx / httpx2 auth that signs OCI requests: route, sign, retry once on a 401.
 
 One object works in ``httpx.Client``, ``httpx.AsyncClient``, ``httpx2.Client`` and
 ``httpx2.AsyncClient``: its class derives from the ``Auth`` base of each library that is
 installed, so both libraries' ``isinstance`` checks accept it (an httpx2 client refuses a
-plain ``httpx.Auth``). Per request it: checks the host (a foreign host gets the request
-untouched, or the auth it already had, minus the OCI-only headers), drops the caller's
-``Authorization`` and ``X-Api-Key``, refuses a plain-http request that a proxy would carry,
-signs the request as it will go on the wire, and on a 401 from the host it signed for
-reloads the credentials once, re-signs with a fresh date and retries once.
+plain ``httpx.Auth``). Per request it routes (a foreign host gets the request untouched,
+or the auth it already had, minus the OCI-only headers), signs the request as it will go
+on the wire, and on a 401 from the host it signed for reloads the credentials once,
+re-signs with a fresh date and retries once.
+
+Sync and async share one flow, :meth:`OciAuth._signed_flow`, as httpx's own auths share
+``auth_flow``: where the two differ (reading the body, loading credentials, the RSA
+operation) the flow yields a step, which the sync driver runs inline and the async one
+runs beside the event loop. The principal classes are in :mod:`.principals`; the header
+rules in :mod:`.request_headers`; the changes made before signing in :mod:`.request_rewrite`.
 """
 
 from __future__ import annotations
 
-import functools
-import json
 import logging
 import os
 import sys
@@ -23,189 +26,52 @@ import weakref
 from collections.abc import AsyncGenerator, Callable, Generator, Iterable, Mapping
 from typing import Any
 
-from ..credentials import (
-    OBO_HEADER,
-    ApiKeyCredentials,
-    DelegationToken,
-    KeySource,
-    SessionCredentials,
-    SigningKey,
-    check_refresh_interval,
-    instance_principal,
-    redact_key_id,
-    resource_principal,
-    workload_identity,
-)
+from ..credentials import KeySource
 from ..errors import ConfigurationError, OciOpenAIError
 from ..logs import configure_logging
-from ..oci_config import DEFAULT_CONFIG_FILE, DEFAULT_PROFILE
 from ..signature.async_signing import async_rsa_sign
-from ..signature.signing import (
-    BASIC_HEADERS,
-    BODY_HEADERS,
-    STRIPPED_HEADERS,
-    HeaderNames,
-    PendingSignature,
-    prepare_signature,
-    rsa_sign,
-    signed_header_policy,
-)
+from ..signature.signing import HeaderNames, PendingSignature, rsa_sign
 from ..trust.hosts import HostPattern, HostPolicy
 from ..trust.proxies import proxy_for
 from . import inherited_connections
 from .http_auth_base import HttpxAuthBase
-from .model_deployments import Routed, parse_routing, route, routing_from_env
+from .model_deployments import parse_routing, routing_from_env
 from .redirects import install as guard_redirects
 from .request_errors import for_openai
-from .request_headers import OCI_ONLY_HEADERS, PLACEHOLDER_API_KEY
+from .request_headers import strip_oci_headers
+from .request_rewrite import rewrite_model, route_deployment
+from .signed_request import apply, prepare
 
 logger = logging.getLogger("oci_openai_patch")
 guard_redirects()
-_PLACEHOLDER_AUTHORIZATION = f"Bearer {PLACEHOLDER_API_KEY}"
-
-_KEPT_HEADERS = ("date", "content-type", "content-length", "x-content-sha256")
 
 
-def _rewrite_model(request: Any, model_map: Mapping[str, str]) -> Any:
-    """The request with its JSON ``model`` mapped (``OCI_OPENAI_MODEL_MAP``), or itself.
+class _ReadBody:
+    """A step of the signed flow: read the request body (``read()`` / ``aread()``)."""
 
-    An OCID as the model (a dedicated AI cluster endpoint) names one resource: it is never mapped.
-    """
-    if not model_map or "json" not in request.headers.get("content-type", ""):
-        return request
-    try:
-        body = json.loads(request.content)
-    except ValueError:
-        return request
-    model = body.get("model") if isinstance(body, dict) else None
-    if not isinstance(model, str) or model not in model_map or model.startswith("ocid1."):
-        return request
-    body["model"] = model_map[model]
-    headers = request.headers.copy()
-    headers.pop("content-length", None)
-    content = json.dumps(body, separators=(",", ":")).encode()
-    return type(request)(request.method, request.url, headers=headers, content=content, extensions=request.extensions)
+    __slots__ = ("request",)
+
+    def __init__(self, request: Any) -> None:
+        self.request = request
 
 
-#: The model-deployment changes already logged in this process (each is logged once).
-_LOGGED_ROUTING: set[str] = set()
+class _Blocking:
+    """A step of the signed flow: blocking credential work (files, federation, key
+    generation), run inline by the sync driver and in a worker thread by the async one."""
+
+    __slots__ = ("args", "function")
+
+    def __init__(self, function: Callable[..., Any], *args: Any) -> None:
+        self.function = function
+        self.args = args
 
 
-def _with_target(url: Any, target: bytes) -> Any:
-    """``url`` with another raw path, same query. httpx's ``copy_with`` parses the whole URL
-    again (21 us, four times the rest of the routing); both libraries keep the parsed URL as
-    a named tuple whose path can be replaced as it is. Otherwise, ``copy_with``."""
-    path, _, _query = target.partition(b"?")
-    reference = getattr(url, "_uri_reference", None)
-    if reference is not None and hasattr(reference, "_replace") and isinstance(getattr(reference, "path", None), str):
-        copy = object.__new__(type(url))
-        copy._uri_reference = reference._replace(path=path.decode("ascii"))
-        if copy.raw_path == target:
-            return copy
-    return url.copy_with(raw_path=target)
-
-
-def _route_deployment(request: Any, mode: str) -> None:
-    """Send a model-deployment request to the endpoint ``mode`` names (:mod:`.model_deployments`),
-    before it is signed: the path is part of the signature."""
-    routed: Routed | None = route(request.url.raw_path, request.content, request.headers, mode)
-    if routed is None:
-        return
-    request.url = _with_target(request.url, routed.target)
-    for name, value in routed.headers:
-        request.headers[name] = value
-    if routed.change not in _LOGGED_ROUTING:
-        _LOGGED_ROUTING.add(routed.change)
-        how = (
-            "streamed requests go to /<OCID>/predictWithResponseStream"
-            if routed.change == "streaming endpoint"
-            else "requests go to /<OCID>/predict or /predictWithResponseStream with route and enable-streaming headers"
-        )
-        logger.info(
-            "model deployment: %s (deployment_routing=%s; OCI_OPENAI_DEPLOYMENT_ROUTING=off sends them as they are)",
-            how,
-            mode,
-        )
-
-
-_WATCHED_HEADERS = frozenset((*_KEPT_HEADERS, *STRIPPED_HEADERS, "host"))
-
-
-@functools.lru_cache(maxsize=8)
-def _watched_with(header_names: HeaderNames) -> frozenset[str]:
-    """The headers to read off a request signed with other names than OCI's (computed once)."""
-    return _WATCHED_HEADERS.union(*header_names)
-
-
-def _strip_oci_headers(request: Any) -> None:
-    """Remove what only an OCI host may see from a request bound elsewhere: the
-    compartment and conversation-store headers, and the placeholder API key."""
-    headers = request.headers
-    for name in OCI_ONLY_HEADERS:
-        if name in headers:
-            del headers[name]
-    if headers.get("authorization") == _PLACEHOLDER_AUTHORIZATION:
-        del headers["authorization"]
+#: What the signed flow yields besides requests: a step whose result is sent back.
+_Step = (_ReadBody, _Blocking, PendingSignature)
 
 
 def _origin(url: Any) -> tuple[str, str, int | None]:
     return (url.scheme, url.host, url.port)
-
-
-def _prepare(
-    request: Any, key: SigningKey, *, fresh_date: bool, header_names: HeaderNames | None = None
-) -> PendingSignature:
-    """Strip what must not travel with a signature and make the signing string."""
-    headers = request.headers
-    watched = _WATCHED_HEADERS if header_names is None else _watched_with(header_names)
-    # One pass over the headers (each lookup in an httpx Headers is a scan of them all).
-    present = {name: value for name, value in headers.items() if name in watched}
-    for name in STRIPPED_HEADERS:
-        if name in present:
-            del headers[name]
-            del present[name]
-    if fresh_date and "date" in present:
-        del headers["date"]
-        del present["date"]
-    host = present.pop("host", None) or request.url.netloc.decode("ascii")
-    return prepare_signature(
-        method=request.method,
-        target=request.url.raw_path.decode("ascii"),
-        host=host,
-        headers=present,
-        body=request.content,
-        key_id=key.key_id,
-        private_key=key.private_key,
-        header_names=header_names,
-    )
-
-
-def _apply(request: Any, pending: PendingSignature, signature: bytes) -> None:
-    headers = request.headers
-    for name, value in pending.finish(signature).items():
-        headers[name] = value
-    if logger.isEnabledFor(logging.DEBUG):
-        logger.debug(
-            "signed %s %s%s as %s",
-            request.method,
-            request.url.netloc.decode("ascii"),
-            request.url.path,
-            redact_key_id(pending.key_id),
-        )
-
-
-def _sign(request: Any, key: SigningKey, *, fresh_date: bool, header_names: HeaderNames | None = None) -> None:
-    pending = _prepare(request, key, fresh_date=fresh_date, header_names=header_names)
-    _apply(request, pending, rsa_sign(pending.private_key, pending.data))
-
-
-async def _sign_async(
-    request: Any, key: SigningKey, *, fresh_date: bool, header_names: HeaderNames | None = None
-) -> None:
-    """:func:`_sign`, with the RSA operation beside the event loop when that pays
-    (:mod:`.async_signing`)."""
-    pending = _prepare(request, key, fresh_date=fresh_date, header_names=header_names)
-    _apply(request, pending, await async_rsa_sign(pending))
 
 
 class OciAuth(HttpxAuthBase):  # type: ignore[misc]
@@ -323,36 +189,59 @@ class OciAuth(HttpxAuthBase):  # type: ignore[misc]
 
     def sync_auth_flow(self, request: Any) -> Generator[Any, Any, None]:
         if not self.signs(request.url):
-            _strip_oci_headers(request)
+            strip_oci_headers(request.headers)
             delegate = self._foreign_auth(request)
             if delegate is not None:
                 yield from delegate.sync_auth_flow(request)
             else:
                 yield request
             return
+        flow = self._signed_flow(request, on_loop=False)
         try:
-            yield from self._signed_sync_flow(request)
+            step = next(flow)
+            while True:
+                if isinstance(step, _ReadBody):
+                    result: Any = step.request.read()
+                elif isinstance(step, _Blocking):
+                    result = step.function(*step.args)
+                elif isinstance(step, PendingSignature):
+                    result = rsa_sign(step.private_key, step.data)
+                else:
+                    result = yield step
+                step = flow.send(result)
+        except StopIteration:
+            return
         except OciOpenAIError as error:
             raise for_openai(error) from error.__cause__
+        finally:
+            flow.close()
 
     def auth_flow(self, request: Any) -> Generator[Any, Any, None]:
         """The sync flow, for code that drives ``auth_flow`` itself (the older packages
         signed there); httpx and httpx2 call :meth:`sync_auth_flow` / :meth:`async_auth_flow`."""
         yield from self.sync_auth_flow(request)
 
-    def _signed_sync_flow(self, request: Any) -> Generator[Any, Any, None]:
+    def _signed_flow(self, request: Any, *, on_loop: bool) -> Generator[Any, Any, None]:
+        """The one flow of a signed request, sync and async alike: it yields the request
+        to send, or a step (:data:`_Step`) for its driver to run and answer."""
         self._track_sending_client()
         self._refuse_if_proxied(request)
-        request.read()
-        request = _rewrite_model(request, self.model_map)
-        _route_deployment(request, self.deployment_routing)
-        self._add_signed_headers(request)
-        key = self.credentials.get()
-        _sign(request, key, fresh_date=False, header_names=self.header_names)
+        yield _ReadBody(request)
+        request = rewrite_model(request, self.model_map)
+        route_deployment(request, self.deployment_routing)
+        self._add_signed_headers(request, on_loop=on_loop)
+        # One read decides: a fresh key is used as is, anything else (missing, due, or a
+        # reload under way) is blocking work, which an async driver runs off the loop.
+        key = self.credentials.current()
+        if key is None:
+            key = yield _Blocking(self.credentials.get)
+        pending = prepare(request, key, fresh_date=False, header_names=self.header_names)
+        apply(request, pending, (yield pending))
         response = yield request
         if self._refused_by_signed_host(request, response):
-            key = self.credentials.refresh(key, time.monotonic())
-            _sign(request, key, fresh_date=True, header_names=self.header_names)
+            key = yield _Blocking(self.credentials.refresh, key, time.monotonic())
+            pending = prepare(request, key, fresh_date=True, header_names=self.header_names)
+            apply(request, pending, (yield pending))
             yield request
 
     def _track_sending_client(self) -> None:
@@ -381,45 +270,41 @@ class OciAuth(HttpxAuthBase):  # type: ignore[misc]
 
     async def async_auth_flow(self, request: Any) -> AsyncGenerator[Any, Any]:
         if not self.signs(request.url):
-            _strip_oci_headers(request)
+            strip_oci_headers(request.headers)
             delegate = self._foreign_auth(request)
             if delegate is None:
                 yield request
                 return
-            flow = delegate.async_auth_flow(request)
-        else:
-            flow = self._signed_async_flow(request)
-        # An async generator cannot ``yield from``: relay the chosen flow by hand.
+            # An async generator cannot ``yield from``: relay the delegate's flow by hand.
+            relayed = delegate.async_auth_flow(request)
+            try:
+                next_request = await relayed.__anext__()
+                while True:
+                    response = yield next_request
+                    next_request = await relayed.asend(response)
+            except StopAsyncIteration:
+                return
+            finally:
+                await relayed.aclose()
+        flow = self._signed_flow(request, on_loop=True)
         try:
-            next_request = await flow.__anext__()
+            step = next(flow)
             while True:
-                response = yield next_request
-                next_request = await flow.asend(response)
-        except StopAsyncIteration:
+                if isinstance(step, _ReadBody):
+                    result: Any = await step.request.aread()
+                elif isinstance(step, _Blocking):
+                    result = await _in_thread(step.function, *step.args)
+                elif isinstance(step, PendingSignature):
+                    result = await async_rsa_sign(step)
+                else:
+                    result = yield step
+                step = flow.send(result)
+        except StopIteration:
             return
         except OciOpenAIError as error:
             raise for_openai(error) from error.__cause__
         finally:
-            await flow.aclose()
-
-    async def _signed_async_flow(self, request: Any) -> AsyncGenerator[Any, Any]:
-        self._track_sending_client()
-        self._refuse_if_proxied(request)
-        await request.aread()
-        request = _rewrite_model(request, self.model_map)
-        _route_deployment(request, self.deployment_routing)
-        self._add_signed_headers(request, on_loop=True)
-        # One read decides: a fresh key is used as is, anything else (missing, due, or
-        # a reload under way) is waited for in a worker thread, never on the loop.
-        key = self.credentials.current()
-        if key is None:
-            key = await _in_thread(self.credentials.get)
-        await _sign_async(request, key, fresh_date=False, header_names=self.header_names)
-        response = yield request
-        if self._refused_by_signed_host(request, response):
-            key = await _in_thread(self.credentials.refresh, key, time.monotonic())
-            await _sign_async(request, key, fresh_date=True, header_names=self.header_names)
-            yield request
+            flow.close()
 
 
 def _sending_client() -> Any:
@@ -467,144 +352,6 @@ async def _in_thread(function: Any, *args: Any) -> Any:
     import anyio.to_thread
 
     return await anyio.to_thread.run_sync(function, *args)
-
-
-def _env_hosts(hosts: Iterable[str] | None) -> tuple[HostPattern, ...]:
-    from ..settings import extra_hosts_from_env
-
-    return extra_hosts_from_env() + HostPolicy.from_hosts(hosts or ()).extra
-
-
-def _config_file(config_file: str, profile_name: str) -> str:
-    """``config_file``, refused early when it is evidently a profile name: oci-openai's
-    order is ``(config_file, profile_name)``, and ours follows it."""
-    path = os.path.expanduser(config_file)
-    if not os.path.exists(path) and os.sep not in config_file and config_file.strip().isupper():
-        raise ConfigurationError(
-            f"config_file={config_file!r} looks like a profile name, not a file; the first argument is the "
-            f"config file (as in oci-openai): pass profile_name={config_file!r}"
-        )
-    return config_file
-
-
-class OciUserPrincipalAuth(OciAuth):
-    """Signs with a user's API key from an OCI config profile (``~/.oci/config``).
-
-    Arguments as in oci-openai: ``(config_file, profile_name, refresh_interval)``. An API
-    key does not expire, so ``refresh_interval`` changes nothing; a 401 reloads the profile.
-    """
-
-    def __init__(
-        self,
-        config_file: str = DEFAULT_CONFIG_FILE,
-        profile_name: str = DEFAULT_PROFILE,
-        refresh_interval: float | None = None,
-        *,
-        hosts: Iterable[str] | None = None,
-        deployment_routing: str | None = None,
-    ) -> None:
-        check_refresh_interval(refresh_interval)
-        credentials = ApiKeyCredentials(profile_name, _config_file(config_file, profile_name))
-        super().__init__(credentials, hosts=_env_hosts(hosts), deployment_routing=deployment_routing)
-
-
-class OciSessionAuth(OciAuth):
-    """Signs with a session token from ``oci session authenticate``.
-
-    Arguments as in oci-openai: ``(config_file, profile_name, refresh_interval)``, and
-    ``generic_headers`` / ``body_headers``, the header names signed on every request and
-    added on requests with a body (the SDK signer's parameters of those names).
-    """
-
-    def __init__(
-        self,
-        config_file: str = DEFAULT_CONFIG_FILE,
-        profile_name: str = DEFAULT_PROFILE,
-        refresh_interval: float | None = None,
-        *,
-        hosts: Iterable[str] | None = None,
-        deployment_routing: str | None = None,
-        generic_headers: Iterable[str] | None = None,
-        body_headers: Iterable[str] | None = None,
-    ) -> None:
-        max_age = check_refresh_interval(refresh_interval)
-        header_names = signed_header_policy(generic_headers, body_headers)
-        credentials = SessionCredentials(profile_name, _config_file(config_file, profile_name))
-        credentials.max_age = max_age
-        super().__init__(credentials, hosts=_env_hosts(hosts), deployment_routing=deployment_routing)
-        self.header_names = header_names
-
-
-class _TokenPrincipalAuth(OciAuth):
-    """A security-token principal built by ``_principal`` from the SDK keyword arguments."""
-
-    _principal: Callable[..., Any]
-
-    def __init__(
-        self,
-        refresh_interval: float | None = None,
-        *,
-        hosts: Iterable[str] | None = None,
-        deployment_routing: str | None = None,
-        **kwargs: Any,
-    ) -> None:
-        max_age = check_refresh_interval(refresh_interval)
-        credentials = type(self)._principal(**kwargs)
-        credentials.max_age = max_age
-        super().__init__(credentials, hosts=_env_hosts(hosts), deployment_routing=deployment_routing)
-
-
-class OciInstancePrincipalAuth(_TokenPrincipalAuth):
-    """Signs as the compute instance (instance principal); keyword arguments go to the SDK signer."""
-
-    _principal = staticmethod(instance_principal)
-
-
-class OciResourcePrincipalAuth(_TokenPrincipalAuth):
-    """Signs as the resource (Functions, Data Science jobs and notebooks, ...)."""
-
-    _principal = staticmethod(resource_principal)
-
-
-class OciWorkloadIdentityAuth(_TokenPrincipalAuth):
-    """Signs as an OKE workload (its Kubernetes service account)."""
-
-    _principal = staticmethod(workload_identity)
-
-
-class OciDelegationTokenAuth(OciAuth):
-    """Signs as the instance on behalf of a user: OCI Cloud Shell's principal.
-
-    The instance principal's federation, plus the user's delegation token in the signed
-    ``opc-obo-token`` header, as the SDK's ``InstancePrincipalsDelegationTokenSigner`` does.
-    The token comes from ``delegation_token``, else ``delegation_token_file``, else the
-    profile's ``delegation_token_file`` (Cloud Shell writes one); a file is read again
-    when it changes. Other keyword arguments go to the SDK signer.
-    """
-
-    def __init__(
-        self,
-        refresh_interval: float | None = None,
-        *,
-        profile_name: str | None = None,
-        config_file: str | None = None,
-        delegation_token: str | None = None,
-        delegation_token_file: str | None = None,
-        hosts: Iterable[str] | None = None,
-        deployment_routing: str | None = None,
-        **kwargs: Any,
-    ) -> None:
-        max_age = check_refresh_interval(refresh_interval)
-        token = DelegationToken.find(delegation_token, delegation_token_file, profile_name, config_file)
-        credentials = instance_principal(delegation_token=token, **kwargs)
-        credentials.max_age = max_age
-        super().__init__(credentials, hosts=_env_hosts(hosts), deployment_routing=deployment_routing)
-        self.header_names = ((*BASIC_HEADERS, OBO_HEADER), BODY_HEADERS)
-        self.delegation_token = token
-
-    def _add_signed_headers(self, request: Any, *, on_loop: bool = False) -> None:
-        token = self.delegation_token
-        request.headers[OBO_HEADER] = token.on_loop() if on_loop else token.value()
 
 
 #: oci-openai's name for the base auth class; every auth of this package is one.

@@ -50,7 +50,7 @@ def choose(environ: Mapping[str, str] | None = None) -> tuple[str, str]:
 def auth_from_environment(environ: Mapping[str, str] | None = None) -> Any:
     """The auth ``auth="auto"`` resolves to (the explicit clients' ``hosts`` trust is theirs)."""
     from ..settings import OCI_OPENAI_AUTH, load_settings
-    from ..shim.patch import auth_from_settings
+    from .principals import auth_from_settings
 
     env = dict(os.environ if environ is None else environ)
     kind, _ = choose(env)

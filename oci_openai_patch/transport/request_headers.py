@@ -1,12 +1,15 @@
-"""The OCI request headers a client sends, shared by the explicit clients and the patch.
+"""Every header rule, in one place: what a client adds for OCI, what a signed request
+loses, what a request bound elsewhere loses, and which headers the signature reads.
 
-Kept apart from both so that the rule "Generative AI needs a project or a compartment" lives once, and
-so the patch can use it without importing the clients module.
+Shared by the explicit clients, the patch and the auth flow, so that "Generative AI needs
+a project or a compartment", "no API key travels next to a signature" and "no OCI-only
+header leaves for another host" each live once.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from ..errors import ConfigurationError
 from ..trust.hosts import genai_plane
@@ -17,8 +20,30 @@ COMPARTMENT_HEADERS = ("CompartmentId", "opc-compartment-id")
 CONVERSATION_STORE_HEADER = "opc-conversation-store-id"
 #: openai's own project header: OCI Generative AI takes a Generative AI Project OCID in it.
 PROJECT_HEADER = "openai-project"
+#: The delegation token of a Cloud Shell user (OciDelegationTokenAuth), signed on each request.
+OBO_HEADER = "opc-obo-token"
 #: Headers only an OCI host may see: removed from every request the auth does not sign.
-OCI_ONLY_HEADERS = ("compartmentid", "opc-compartment-id", CONVERSATION_STORE_HEADER, "opc-obo-token")
+OCI_ONLY_HEADERS = ("compartmentid", "opc-compartment-id", CONVERSATION_STORE_HEADER, OBO_HEADER)
+#: Removed from a request before it is signed: the caller's API key (openai's Bearer
+#: ``Authorization``, Anthropic-style ``X-Api-Key``, Azure-style ``api-key``) must never
+#: travel next to an OCI signature.
+STRIPPED_HEADERS = ("authorization", "x-api-key", "api-key")
+#: The headers a signature may read off a request besides the names it signs.
+KEPT_HEADERS = ("date", "content-type", "content-length", "x-content-sha256")
+#: Every header the signing step looks at (one pass over a request's headers reads them).
+WATCHED_HEADERS = frozenset((*KEPT_HEADERS, *STRIPPED_HEADERS, "host"))
+_PLACEHOLDER_AUTHORIZATION = f"Bearer {PLACEHOLDER_API_KEY}"
+
+
+def strip_oci_headers(headers: Any) -> None:
+    """Remove from a request bound elsewhere what only an OCI host may see: the
+    compartment, conversation-store and delegation headers, and the placeholder API key.
+    ``headers``: an httpx / httpx2 ``Headers`` or any mutable mapping with lower-case lookup."""
+    for name in OCI_ONLY_HEADERS:
+        if name in headers:
+            del headers[name]
+    if headers.get("authorization") == _PLACEHOLDER_AUTHORIZATION:
+        del headers["authorization"]
 
 
 def is_not_given(value: object) -> bool:

@@ -14,7 +14,7 @@ import importlib.util
 import ipaddress
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -232,6 +232,22 @@ def url_host_pattern(url: str) -> HostPattern | None:
 def parse_host_list(text: str, *, source: str = "OCI_OPENAI_HOSTS") -> tuple[HostPattern, ...]:
     """Parse a comma-separated host list such as the value of ``OCI_OPENAI_HOSTS``."""
     return tuple(HostPattern.parse(item, source=source) for item in text.split(",") if item.strip())
+
+
+#: Extra hosts to sign besides OCI's service hosts: ``host``, ``host:port`` or ``*.suffix``,
+#: comma-separated. Plain http is allowed only for loopback names.
+OCI_OPENAI_HOSTS = "OCI_OPENAI_HOSTS"
+
+
+def configured_hosts(
+    hosts: Iterable[str | HostPattern] | None, environ: Mapping[str, str] | None = None, *, source: str = "hosts"
+) -> tuple[HostPattern, ...]:
+    """The extra hosts a policy trusts, decided the same way on every path: the ones
+    given (``hosts=()``: none), else, when none are given, those of ``OCI_OPENAI_HOSTS``."""
+    if hosts is not None:
+        return HostPolicy.from_hosts(hosts, source=source).extra
+    env = os.environ if environ is None else environ
+    return parse_host_list(env.get(OCI_OPENAI_HOSTS, ""), source=OCI_OPENAI_HOSTS)
 
 
 @dataclass(frozen=True)

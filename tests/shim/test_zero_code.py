@@ -169,6 +169,43 @@ def test_patch_unpatch_patch_again_in_a_fresh_interpreter(oci_endpoint, oci_api_
     ]
 
 
+def test_unpatch_leaves_openai_as_it_was_and_the_clients_built_signing(oci_endpoint, oci_api_key_profile) -> None:  # type: ignore[no-untyped-def]
+    """``unpatch()`` undoes what ``patch()`` did to openai's classes, to the last attribute; a
+    client built while patched keeps signing (it is an instance of its signing subclass),
+    and one built after it is openai's alone."""
+    code = f"""
+    import openai
+    import oci_openai_patch.shim.patch as patch
+    from oci_openai_patch import OciUserPrincipalAuth
+
+    def classes():
+        # By identity: a wrapt wrapper compares equal to what it wraps.
+        return [{{name: id(value) for name, value in vars(cls).items()}} for cls in (openai.OpenAI, openai.AsyncOpenAI)]
+
+    before = classes()
+    patch.patch(auth=OciUserPrincipalAuth("{oci_api_key_profile.config_file}"))
+    during = openai.OpenAI(base_url="{oci_endpoint.base_url}", api_key="sk-during", max_retries=0)
+    print(classes() == before)
+    patch.unpatch()
+    print(classes() == before)
+    after = openai.OpenAI(base_url="{oci_endpoint.base_url}", api_key="sk-after", max_retries=0)
+    during.models.list()
+    try:
+        after.models.list()
+    except openai.AuthenticationError:
+        print("after: refused")
+    kind = type(during)
+    print(kind.__name__, kind.__module__, isinstance(during, openai.OpenAI), type(after) is openai.OpenAI)
+    """
+    env = _env(oci_endpoint, oci_api_key_profile)
+    del env["OCI_OPENAI_AUTH"]
+    out = _run(code, env)
+    assert out.strip().split("\n") == ["False", "True", "after: refused", "OpenAI openai True True"], out
+    during, after = oci_endpoint.requests
+    assert during.verified and "sk-during" not in str(during.headers)
+    assert not after.verified and after.headers.get("authorization") == "Bearer sk-after"
+
+
 def test_run_command_and_sitecustomize_example(tmp_path: Path, oci_endpoint, oci_api_key_profile) -> None:  # type: ignore[no-untyped-def]
     app = tmp_path / "app.py"
     app.write_text("import openai\nprint(openai.OpenAI().models.list().data[0].id)\n")

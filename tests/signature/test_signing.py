@@ -11,7 +11,7 @@ from oracle import oci_signed_headers
 from oci_openai_patch.credentials import SigningKey
 from oci_openai_patch.signature.signing import body_digest, sign_request
 from oci_openai_patch.testing import SignatureVerifier, make_api_key_profile
-from oci_openai_patch.transport.auth import _sign
+from oci_openai_patch.transport.signed_request import sign as _sign
 
 DATE = "Thu, 26 Nov 2026 11:00:00 GMT"
 GENAI = "https://inference.generativeai.us-chicago-1.oci.oraclecloud.com"

@@ -53,3 +53,26 @@ def test_a_user_principal_auth_takes_every_argument(tmp_path: Path, oci_endpoint
     with httpx.Client(auth=auth) as client:
         assert client.get(oci_endpoint.base_url + "/models").status_code == 200
     assert oci_endpoint.requests[-1].verified
+
+
+def test_hosts_given_replace_oci_openai_hosts_and_left_out_take_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, oci_endpoint
+) -> None:  # type: ignore[no-untyped-def]
+    """One rule on every path (``trust.hosts.configured_hosts``): ``hosts=`` is what is
+    trusted, ``hosts=()`` is no extra host, and only a left-out ``hosts`` reads the variable."""
+    from oci_openai_patch.shim import patch as shim
+
+    monkeypatch.setenv("OCI_OPENAI_HOSTS", "from-env.example.com")
+    profile = make_api_key_profile(tmp_path, oci_endpoint.verifier)
+    env_url = httpx.URL("https://from-env.example.com/openai/v1/models")
+    given_url = httpx.URL(oci_endpoint.base_url + "/models")
+    left_out = OciUserPrincipalAuth(profile.config_file)
+    given = OciUserPrincipalAuth(profile.config_file, hosts=[oci_endpoint.host])
+    none = OciUserPrincipalAuth(profile.config_file, hosts=())
+    assert (left_out.signs(env_url), left_out.signs(given_url)) == (True, False)
+    assert (given.signs(env_url), given.signs(given_url)) == (False, True)
+    assert (none.signs(env_url), none.signs(given_url)) == (False, False)
+    with shim.patched(auth=none, hosts=()):
+        assert shim._state is not None and shim._state.policy.extra == ()
+    with shim.patched(auth=none):
+        assert [p.host for p in shim._state.policy.extra] == ["from-env.example.com"]  # type: ignore[union-attr]

@@ -173,9 +173,9 @@ def test_the_routed_request_is_signed_as_oci_signer_signs_it(tmp_path: Path, mod
 
 
 def test_the_log_says_once_where_streamed_requests_went(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    from oci_openai_patch.transport import auth as auth_module
+    from oci_openai_patch.transport.request_rewrite import LOGGED_ROUTING
 
-    auth_module._LOGGED_ROUTING.clear()
+    LOGGED_ROUTING.clear()
     with OciTestEndpoint() as endpoint:
         profile = make_api_key_profile(tmp_path, endpoint.verifier)
     auth = OciUserPrincipalAuth(config_file=profile.config_file)
