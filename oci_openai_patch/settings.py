@@ -50,6 +50,11 @@ OCI_OPENAI_MODEL_DEPLOYMENT_ID = "OCI_OPENAI_MODEL_DEPLOYMENT_ID"
 DEPLOYMENT_ROUTING = OCI_OPENAI_DEPLOYMENT_ROUTING
 #: ``legacy=oci,...``: rewrite the ``model`` of JSON bodies bound for OCI hosts.
 OCI_OPENAI_MODEL_MAP = "OCI_OPENAI_MODEL_MAP"
+#: Routes past the openai client to leave alone, comma-separated (as OpenTelemetry's
+#: ``OTEL_PYTHON_DISABLED_INSTRUMENTATIONS``): the HTTP stacks of :data:`ROUTES`.
+OCI_OPENAI_DISABLED_ROUTES = "OCI_OPENAI_DISABLED_ROUTES"
+#: The HTTP stacks whose requests to an OCI host the shim signs besides openai's clients.
+ROUTES = ("httpx", "httpx2", "requests", "aiohttp", "urllib", "lm15")
 #: Instance principal federation endpoint (else the SDK finds it from instance metadata).
 OCI_OPENAI_FEDERATION_ENDPOINT = "OCI_OPENAI_FEDERATION_ENDPOINT"
 #: Workload identity: the Kubernetes service-account token file.
@@ -130,6 +135,7 @@ class Settings:
     model_map: dict[str, str] = field(default_factory=dict)
     model_deployment_id: str | None = None
     deployment_routing: str = "path"
+    disabled_routes: frozenset[str] = frozenset()
 
     @property
     def region_base_url(self) -> str | None:
@@ -253,6 +259,18 @@ def extra_hosts_from_env(environ: Mapping[str, str] | None = None) -> tuple[Host
     return configured_hosts(None, environ)
 
 
+def disabled_routes_from_env(environ: Mapping[str, str] | None = None) -> frozenset[str]:
+    """The routes ``OCI_OPENAI_DISABLED_ROUTES`` switches off; an unknown name is an error."""
+    env = os.environ if environ is None else environ
+    names = [name.strip().lower() for name in env.get(OCI_OPENAI_DISABLED_ROUTES, "").split(",") if name.strip()]
+    for name in names:
+        if name not in ROUTES:
+            raise ConfigurationError(
+                f"{OCI_OPENAI_DISABLED_ROUTES}: {name!r} is not a route; the routes are {', '.join(ROUTES)}"
+            )
+    return frozenset(names)
+
+
 def auth_timeout_from_env(environ: Mapping[str, str] | None = None) -> float | None:
     """``OCI_OPENAI_AUTH_TIMEOUT`` in seconds, or None when unset."""
     env = os.environ if environ is None else environ
@@ -293,6 +311,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         model_map=parse_model_map(env.get(OCI_OPENAI_MODEL_MAP, "")),
         model_deployment_id=parse_deployment_ocid(deployment[1], source=deployment[0]) if deployment else None,
         deployment_routing=routing_from_env(env),
+        disabled_routes=disabled_routes_from_env(env),
     )
     if deployment:
         _ = settings.region_base_url  # a deployment in no known region, or not in OCI_OPENAI_REGION, fails here

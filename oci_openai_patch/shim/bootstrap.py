@@ -1,10 +1,11 @@
 """What the .pth line, ``sitecustomize`` and ``oci-openai-patch run`` call at start-up.
 
 :func:`install` costs almost nothing: it imports no openai, oci, wrapt or httpx. It puts
-a small finder in front of :data:`sys.meta_path` that waits for ``openai`` to be
-imported; only then is :func:`oci_openai_patch.patch.patch` called (which imports wrapt).
-If openai is already imported, it patches at once. The finder survives ``find_spec``
-probes and is removed once openai has executed. Any failure is logged, never raised:
+a small finder in front of :data:`sys.meta_path` that waits for ``openai`` (and the HTTP
+stacks of the routes past it, :mod:`.routes`) to be imported; only then is
+:func:`oci_openai_patch.patch.patch` called (which imports wrapt), or the stack hooked. If
+openai is already imported, it patches at once. The finder survives ``find_spec`` probes
+and is removed once every watched module has executed. Any failure is logged, never raised:
 a broken configuration must not stop the host program from starting. Several routes at
 once install one finder and patch once.
 """
@@ -18,7 +19,7 @@ import sys
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import importlib.machinery
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
     from types import ModuleType
     from typing import Any
 
@@ -43,8 +44,23 @@ def _apply(*, openai_just_imported: bool = False) -> None:
         _warn("oci_openai_patch: not enabled: %s", error)
 
 
+#: The modules waited for, and what to call with each once it has executed.
+_WATCHED: "dict[str, Callable[[ModuleType], None]]" = {}
+
+#: Per route past the openai client (``shim.routes.HOOKS``, kept here as plain data so that
+#: start-up imports nothing), the modules whose import installs it.
+_ROUTE_MODULES = {
+    "httpx": ("httpx",),
+    "httpx2": ("httpx2",),
+    "requests": ("requests.adapters",),
+    "aiohttp": ("aiohttp.client_reqrep",),
+    "urllib": ("http.client",),
+    "lm15": ("dspy._vendor.lm15.transports._sync", "dspy._vendor.lm15.transports._async"),
+}
+
+
 class _PatchingLoader:
-    """openai's own loader, which patches openai once it has executed.
+    """A watched module's own loader, which calls the module's callback once it has executed.
 
     A loader by protocol (``create_module``, ``exec_module``); every other attribute
     (``get_filename``, ``is_package``, resource readers) is the real loader's.
@@ -65,23 +81,30 @@ class _PatchingLoader:
             module.__spec__.loader = self._loader
         module.__loader__ = self._loader
         self._loader.exec_module(module)
-        _uninstall_finder()
-        _apply(openai_just_imported=True)
+        callback = _WATCHED.pop(module.__name__, None)
+        if not _WATCHED:
+            _uninstall_finder()
+        if callback is not None:
+            try:
+                callback(module)
+            except Exception as error:  # noqa: BLE001 - never break the host program at import time
+                _warn("oci_openai_patch: not enabled: %s", error)
 
 
 class _PatchAfterImport:
-    """Finds nothing itself; hands out openai's spec with a loader that patches after exec.
+    """Finds nothing itself; hands out a watched module's spec with a loader that calls
+    back after exec.
 
-    It stays on :data:`sys.meta_path` until openai has really been executed: a mere
-    ``importlib.util.find_spec("openai")`` (how instructor, dspy and many others probe
-    for optional dependencies) gets a spec and leaves the finder in place, so the real
-    import that may follow, by any route, is still patched.
+    It stays on :data:`sys.meta_path` until every watched module has really been executed:
+    a mere ``importlib.util.find_spec("openai")`` (how instructor, dspy and many others
+    probe for optional dependencies) gets a spec and leaves the finder in place, so the
+    real import that may follow, by any route, is still seen.
     """
 
     def find_spec(
         self, fullname: str, path: "Sequence[str] | None", target: "ModuleType | None" = None
     ) -> "importlib.machinery.ModuleSpec | None":
-        if fullname != "openai":
+        if fullname not in _WATCHED:
             return None
         spec: importlib.machinery.ModuleSpec | None = None
         for finder in list(sys.meta_path):
@@ -101,16 +124,53 @@ def _uninstall_finder() -> None:
     sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, _PatchAfterImport)]
 
 
+def watch(fullname: str, callback: "Callable[[ModuleType], None]") -> None:
+    """Call ``callback(module)`` once ``fullname`` has executed: now if it is imported."""
+    module = sys.modules.get(fullname)
+    if module is not None and fullname not in _WATCHED:
+        callback(module)
+        return
+    _WATCHED[fullname] = callback
+    if not any(isinstance(finder, _PatchAfterImport) for finder in sys.meta_path):
+        sys.meta_path.insert(0, _PatchAfterImport())
+
+
+def _route_callback(route: str, module_name: str) -> "Callable[[ModuleType], None]":
+    def hook(module: "ModuleType") -> None:
+        from . import routes
+
+        routes.from_environment = True
+        for name, target in routes.HOOKS[route]:
+            if name == module_name:
+                routes.hook_module(route, module, target)
+
+    return hook
+
+
+def _disabled_routes() -> "set[str]":
+    """``OCI_OPENAI_DISABLED_ROUTES``, read cheaply; an unknown name disables nothing here
+    (every route stays hooked, and the state built from the environment reports it)."""
+    names = {name.strip().lower() for name in os.environ.get("OCI_OPENAI_DISABLED_ROUTES", "").split(",")}
+    names.discard("")
+    return names if names <= set(_ROUTE_MODULES) else set()
+
+
 def install() -> None:
-    """Arrange for openai to be patched when (or if already) imported; idempotent."""
+    """Arrange for openai to be patched, and the routes past it hooked, when (or if
+    already) imported; idempotent."""
     global _installed
     if _installed or not os.environ.get("OCI_OPENAI_AUTH", "").strip():
         return
     _installed = True
+    disabled = _disabled_routes()
+    for route, modules in _ROUTE_MODULES.items():
+        if route not in disabled:
+            for name in modules:
+                watch(name, _route_callback(route, name))
     if "openai" in sys.modules:
         _apply()
     else:
-        sys.meta_path.insert(0, _PatchAfterImport())
+        watch("openai", lambda module: _apply(openai_just_imported=True))
 
 
 def chain_next_sitecustomize(this_file: str) -> None:

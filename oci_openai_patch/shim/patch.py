@@ -62,6 +62,21 @@ class _PatchState:
     _guard: Any = None
     _principal_base_url: str | None = None
     _lock: ProcessLock = field(default_factory=lambda: ProcessLock("zero-code auth"))
+    #: The routes past the openai client (:mod:`.routes`): their host verdicts, their auths.
+    route_verdicts: dict[tuple[str, str, int | None], bool] = field(default_factory=dict)
+    _route_auths: dict[str, Any] = field(default_factory=dict)
+    #: Built from the environment for a route, before any ``patch()``: ``patch()`` with no
+    #: arguments takes it over rather than building a second one.
+    from_environment: bool = False
+    #: ``OCI_OPENAI_DISABLED_ROUTES``: the routes past the openai client left alone.
+    disabled_routes: frozenset[str] = frozenset()
+
+    def route_auth(self, route: str) -> Any:
+        """The auth that signs ``route``'s requests (the guard's, naming the route)."""
+        auth = self._route_auths.get(route)
+        if auth is None:
+            auth = self._route_auths[route] = self.guard_auth().for_route(route)
+        return auth
 
     def principal_base_url(self) -> str | None:
         """The Generative AI endpoint of the region the principal knows (its profile's
@@ -134,6 +149,26 @@ class _DeferredCredentials:
 
 
 _state: _PatchState | None = None
+_state_lock = ProcessLock("zero-code state")
+
+
+def active_state() -> _PatchState | None:
+    """The shim's state, for the routes past the openai client: ``patch()``'s, else, when
+    the shim was switched on at start-up and openai is not (yet) imported, one built from
+    the environment (a configuration error is kept in it, and refuses every OCI request)."""
+    global _state
+    state = _state
+    if state is not None:
+        return state
+    from . import routes
+
+    if not routes.from_environment:
+        return None
+    with _state_lock:
+        if _state is None and routes.from_environment:
+            _state = _state_or_error(None, None, None, None, None, None, None, None, None, defer=True)
+            _state.from_environment = True
+        return _state
 
 
 def _skip_reason(instance: Any, kwargs: Mapping[str, Any]) -> str | None:
@@ -350,27 +385,30 @@ def patch(
     import openai
     import wrapt
 
-    try:
-        configure_logging()
-        _state = _build_state(
-            auth,
-            compartment_id,
-            conversation_store_id,
-            project_id,
-            hosts,
-            region,
-            model_map,
-            model_deployment_id,
-            deployment_routing,
-        )
-    except ConfigurationError as error:
-        if not _defer_errors:
-            raise
-        logger.error("oci_openai_patch: %s", error)
-        _state = _PatchState(auth_factory=lambda: None, policy=HostPolicy(), error=error)
+    arguments = (
+        auth,
+        compartment_id,
+        conversation_store_id,
+        project_id,
+        hosts,
+        region,
+        model_map,
+        model_deployment_id,
+        deployment_routing,
+    )
+    with _state_lock:
+        previous = _state
+        if previous is not None and previous.from_environment and all(a is None for a in arguments):
+            previous.from_environment = False  # the routes' state, taken over as it is
+            state = previous
+        else:
+            state = _state = _state_or_error(*arguments, defer=_defer_errors)
+    from . import routes
+
+    routes.install(state.disabled_routes)
     from ..transport import websocket_guard
 
-    websocket_guard.install(_state.policy)
+    websocket_guard.install(state.policy)
     for name in _TARGETS:
         cls = getattr(openai, name)
         if not _is_patched(cls):
@@ -400,6 +438,19 @@ def _adopt_existing_clients(openai: Any) -> None:
     for thing in gc.get_objects():
         if isinstance(thing, classes) and ATTRIBUTE not in vars(thing) and _skip_reason(thing, {}) is None:
             attach(thing, state.guard_auth())
+
+
+def _state_or_error(*arguments: Any, defer: bool) -> _PatchState:
+    """The state for these ``patch()`` arguments; with ``defer``, a configuration error
+    is logged and kept in the state (raised by every OCI-bound client and request)."""
+    try:
+        configure_logging()
+        return _build_state(*arguments)
+    except ConfigurationError as error:
+        if not defer:
+            raise
+        logger.error("oci_openai_patch: %s", error)
+        return _PatchState(auth_factory=lambda: None, policy=HostPolicy(), error=error)
 
 
 def _log_switched_on(auth: Any, settings: Settings | None) -> None:
@@ -453,7 +504,10 @@ def _build_state(
     else:
         default_base_url = region_base_url(chosen_region) if chosen_region else None
     compartment = compartment_id or (settings.compartment_id if settings else None)
+    from ..settings import disabled_routes_from_env
+
     state = _PatchState(
+        disabled_routes=settings.disabled_routes if settings else disabled_routes_from_env(),
         auth_factory=factory,
         policy=policy,
         compartment_id=parse_compartment(compartment, source="compartment_id") if compartment else None,
@@ -478,6 +532,9 @@ def unpatch() -> None:
     so the guards that protect them (redirects, websockets) stay."""
     global _state
     _state = None
+    from . import routes
+
+    routes.from_environment = False
     openai = sys.modules.get("openai")
     if openai is None:
         return

@@ -86,6 +86,9 @@ class OciAuth(HttpxAuthBase):  # type: ignore[misc]
     """
 
     requires_request_body = True
+    #: The HTTP stack whose requests this auth signs, for the log: ``openai`` (its clients,
+    #: and any httpx client given this auth), else a zero-code route (:mod:`..shim.routes`).
+    route = "openai"
     #: The header names signed, when not OCI's defaults (``generic_headers`` /
     #: ``body_headers`` of :class:`OciSessionAuth`).
     header_names: HeaderNames | None = None
@@ -133,6 +136,13 @@ class OciAuth(HttpxAuthBase):  # type: ignore[misc]
         view = object.__new__(type(self))
         view.__dict__.update(self.__dict__)
         view.deployment_routing = parse_routing(mode, source="deployment_routing")
+        return view
+
+    def for_route(self, route: str) -> OciAuth:
+        """A view of this auth that names ``route`` in the log of what it signs."""
+        view = object.__new__(type(self))
+        view.__dict__.update(self.__dict__)
+        view.route = route
         return view
 
     def for_http_client(self, http_client: Any, *, delegate: Any = None) -> OciAuth:
@@ -236,12 +246,12 @@ class OciAuth(HttpxAuthBase):  # type: ignore[misc]
         if key is None:
             key = yield _Blocking(self.credentials.get)
         pending = prepare(request, key, fresh_date=False, header_names=self.header_names)
-        apply(request, pending, (yield pending))
+        apply(request, pending, (yield pending), route=self.route)
         response = yield request
         if self._refused_by_signed_host(request, response):
             key = yield _Blocking(self.credentials.refresh, key, time.monotonic())
             pending = prepare(request, key, fresh_date=True, header_names=self.header_names)
-            apply(request, pending, (yield pending))
+            apply(request, pending, (yield pending), route=self.route)
             yield request
 
     def _track_sending_client(self) -> None:

@@ -51,18 +51,20 @@ def prepare(
     )
 
 
-def apply(request: Any, pending: PendingSignature, signature: bytes) -> None:
-    """Put the finished signature headers on ``request``."""
+def apply(request: Any, pending: PendingSignature, signature: bytes, *, route: str = "openai") -> None:
+    """Put the finished signature headers on ``request`` (``route``: the HTTP stack it
+    came through, for the log)."""
     headers = request.headers
     for name, value in pending.finish(signature).items():
         headers[name] = value
     if logger.isEnabledFor(logging.DEBUG):
         logger.debug(
-            "signed %s %s%s as %s",
+            "signed %s %s%s as %s (route %s)",
             request.method,
             request.url.netloc.decode("ascii"),
             request.url.path,
             redact_key_id(pending.key_id),
+            route,
         )
 
 

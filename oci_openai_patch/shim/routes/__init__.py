@@ -1,0 +1,82 @@
+"""Zero-code past the openai client: the HTTP stacks a program may reach OCI through.
+
+With the shim on, a request to a host the shim signs for (OCI's service hosts and the
+extra hosts of ``OCI_OPENAI_HOSTS``) is signed with the shim's principal whichever of
+these stacks sends it; a request to any other host is untouched. Each route is one
+module that hooks its stack when the program imports it, and nothing is imported before:
+
+- ``httpx`` / ``httpx2``: ``Client.send`` and ``AsyncClient.send`` of any client
+  (:mod:`.httpx_route`);
+- ``requests``: ``HTTPAdapter.send`` (:mod:`.requests_route`);
+- ``aiohttp``: ``ClientRequest.send`` (:mod:`.aiohttp_route`);
+- ``urllib``: ``http.client.HTTPConnection.request``, which ``urllib.request`` uses
+  (:mod:`.urllib_route`);
+- ``lm15``: dspy's vendored lm15 transports, its default engine (:mod:`.lm15_route`).
+
+A request that already carries an OCI signature is left exactly as it is; one that cannot
+be signed (a body that cannot be hashed without consuming it) is refused with a one-line
+error. ``OCI_OPENAI_DISABLED_ROUTES`` switches single routes off.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Callable
+from types import ModuleType
+
+#: Per route, the modules whose import installs it and the hook (``module:function`` in
+#: this package) that does. The bootstrap keeps the same table, so start-up imports nothing.
+HOOKS: dict[str, tuple[tuple[str, str], ...]] = {
+    "httpx": (("httpx", "httpx_route:hook"),),
+    "httpx2": (("httpx2", "httpx_route:hook"),),
+    "requests": (("requests.adapters", "requests_route:hook"),),
+    "aiohttp": (("aiohttp.client_reqrep", "aiohttp_route:hook"),),
+    "urllib": (("http.client", "urllib_route:hook"),),
+    "lm15": (
+        ("dspy._vendor.lm15.transports._sync", "lm15_route:hook_sync"),
+        ("dspy._vendor.lm15.transports._async", "lm15_route:hook_async"),
+    ),
+}
+
+#: The routes were installed at start-up: until ``patch()`` runs, they build the shim's
+#: state from the environment (``shim.patch.active_state``); ``unpatch()`` clears it.
+from_environment = False
+#: The routes hooked in this process, by module name.
+_hooked: set[str] = set()
+
+
+def hook_module(route: str, module: ModuleType, target: str) -> None:
+    """Run ``target``'s hook on the just-imported ``module`` (once per module)."""
+    if module.__name__ in _hooked:
+        return
+    _hooked.add(module.__name__)
+    name, _, function = target.partition(":")
+    getattr(importlib.import_module(f"{__name__}.{name}"), function)(module, route)
+
+
+def install(disabled: frozenset[str] = frozenset()) -> None:
+    """Hook every route but ``disabled`` now for a stack already imported, else when it is."""
+    from ..bootstrap import watch
+
+    for route, hooks in HOOKS.items():
+        if route in disabled:
+            continue
+        for module_name, target in hooks:
+            watch(module_name, _callback(route, target))
+
+
+def _callback(route: str, target: str) -> Callable[[ModuleType], None]:
+    def hook(module: ModuleType) -> None:
+        hook_module(route, module, target)
+
+    return hook
+
+
+def active_routes() -> dict[str, bool]:
+    """Each route, and whether its stack is hooked in this process (for ``doctor``)."""
+    return {route: all(name in _hooked for name, _ in hooks) for route, hooks in HOOKS.items()}
+
+
+def is_hooked(module_name: str) -> bool:
+    return module_name in _hooked and module_name in sys.modules

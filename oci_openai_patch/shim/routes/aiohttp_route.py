@@ -1,0 +1,74 @@
+"""The ``aiohttp`` route: every session's requests to an OCI host are signed.
+
+``ClientRequest.send`` runs once per request and per redirect hop, with the headers
+final (``Host``, ``Content-Length``, the session's auth) and the body as a payload. A
+bytes payload (``data=bytes``, ``json=``) is signed; any other (a file, a stream, a
+multipart writer) is refused, as is plain http through a proxy. The RSA operation and
+any credential load run beside the event loop.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import Any
+
+import wrapt
+
+from . import route_signing
+
+_MARK = "_oci_openai_patch_route"
+
+
+async def _body_bytes(route: str, request: Any) -> bytes:
+    from aiohttp import payload
+
+    body = request.body
+    if body in (b"", None):
+        return b""
+    if isinstance(body, payload.BytesPayload):
+        data: bytes = await body.as_bytes()
+        return data
+    raise route_signing.refuse(
+        route,
+        request.method,
+        str(request.url),
+        f"its body is a {type(body).__name__}, which cannot be hashed for the signature without consuming it",
+        "pass the body as bytes (data=b'...' or json=...)",
+    )
+
+
+async def sign_request(route: str, request: Any) -> None:
+    """Sign ``request`` (a ``ClientRequest``) in place, if the shim signs for its host."""
+    url = request.url
+    if not route_signing.bound_for_oci(url.scheme, url.host, url.explicit_port):
+        return
+    headers = list(request.headers.items())
+    if route_signing.already_signed(headers):
+        return
+    if request.proxy is not None and url.scheme == "http":
+        raise route_signing.proxied(route, request.method, str(url))
+    body = await _body_bytes(route, request)
+    signed = await route_signing.sign_async(route, request.method, str(url), headers, body)
+    from multidict import CIMultiDict
+    from yarl import URL
+
+    if signed.url != str(url):
+        request.url = URL(signed.url, encoded=True)
+    request.headers = CIMultiDict(signed.headers)
+    if signed.body != body:
+        await request.update_body(signed.body)
+        request.headers["Content-Length"] = str(len(signed.body))
+
+
+def hook(module: ModuleType, route: str) -> None:
+    """Wrap ``ClientRequest.send`` of ``aiohttp.client_reqrep``."""
+
+    async def send(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        await sign_request(route, instance)
+        return await wrapped(*args, **kwargs)
+
+    cls = module.ClientRequest
+    if not getattr(cls.send, _MARK, False):
+        wrapper = wrapt.FunctionWrapper(cls.__dict__["send"], send)
+        setattr(wrapper, _MARK, True)
+        cls.send = wrapper

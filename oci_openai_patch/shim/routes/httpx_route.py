@@ -1,0 +1,61 @@
+"""The ``httpx`` / ``httpx2`` route: any client's requests to an OCI host are signed.
+
+``Client.send`` / ``AsyncClient.send`` are where every request of a client passes, with
+the auth it is to be sent with (``httpx.post`` builds a client and sends through it too).
+A request the shim signs for gets the shim's auth in place of whatever auth it had, which
+stays the auth of the foreign hops of its redirects. Left as it is: a request whose auth
+is one of this package's already (an openai client the shim or ``OciOpenAI`` signs, an
+auth the caller chose), and one that carries an OCI signature.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import Any
+
+import wrapt
+
+from . import route_signing
+
+_MARK = "_oci_openai_patch_route"
+
+
+def _own_auth(client: Any, request: Any, kwargs: dict[str, Any]) -> Any:
+    """The auth the client would send ``request`` with (its own, the call's, or the URL's)."""
+    if "auth" in kwargs:
+        return client._build_request_auth(request, kwargs["auth"])
+    return client._build_request_auth(request)
+
+
+def _signing_auth(route: str, client: Any, request: Any, kwargs: dict[str, Any]) -> Any:
+    """The auth to send ``request`` with, or None to send it as the caller asked."""
+    url = request.url
+    if not route_signing.bound_for_oci(url.scheme, url.host, url.port):
+        return None
+    from ...transport.auth import OciAuth
+
+    own = _own_auth(client, request, kwargs)
+    if isinstance(own, OciAuth) or route_signing.already_signed(request.headers.items()):
+        return None
+    state = route_signing.active_state_or_refuse(route)
+    for name, value in route_signing.scope_headers(state, str(url), list(request.headers.items())):
+        request.headers[name] = value
+    return state.route_auth(route).for_http_client(client, delegate=own)
+
+
+def hook(module: ModuleType, route: str) -> None:
+    """Wrap ``send`` of the module's ``Client`` and ``AsyncClient``."""
+
+    def send(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        request = args[0] if args else kwargs.get("request")
+        auth = _signing_auth(route, instance, request, kwargs) if request is not None else None
+        if auth is not None:
+            kwargs["auth"] = auth
+        return wrapped(*args, **kwargs)
+
+    for name in ("Client", "AsyncClient"):
+        cls = getattr(module, name)
+        if not getattr(cls.send, _MARK, False):
+            wrapper = wrapt.FunctionWrapper(cls.__dict__["send"], send)
+            setattr(wrapper, _MARK, True)
+            cls.send = wrapper
