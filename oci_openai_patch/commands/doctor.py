@@ -48,6 +48,7 @@ def run(url_option: str | None, *, call: bool, model: str | None, out: Callable[
     out(f"project: {project} ({project_source})" if project else "project: -")
     out(f"compartment: {settings.compartment_id or '-'}")
     out(f"extra hosts: {', '.join(p.host + (f':{p.port}' if p.port else '') for p in settings.hosts) or '-'}")
+    _explain_routes(settings.disabled_routes, out)
     auth = auth_from_settings(settings)
     credentials: Any = auth.credentials  # every provider of this package describes itself
     for name, value in credentials.describe().items():
@@ -92,6 +93,16 @@ def run(url_option: str | None, *, call: bool, model: str | None, out: Callable[
         usable = _call(url, auth, project, settings.compartment_id, model, out) and usable
     out("doctor: usable" if usable else "doctor: NOT usable (see above)")
     return 0 if usable else 1
+
+
+def _explain_routes(disabled: frozenset[str], out: Callable[[str], None]) -> None:
+    """Which HTTP stacks past the openai client the shim signs (``OCI_OPENAI_DISABLED_ROUTES``)."""
+    from ..settings import ROUTES
+
+    active = [route for route in ROUTES if route not in disabled]
+    out(f"routes: openai clients, {', '.join(active)}" if active else "routes: openai clients")
+    if disabled:
+        out(f"routes switched off: {', '.join(r for r in ROUTES if r in disabled)} (OCI_OPENAI_DISABLED_ROUTES)")
 
 
 #: What each routing mode does to a model deployment's requests, for the ``plane:`` line.

@@ -450,7 +450,23 @@ def _state_or_error(*arguments: Any, defer: bool) -> _PatchState:
         if not defer:
             raise
         logger.error("oci_openai_patch: %s", error)
-        return _PatchState(auth_factory=lambda: None, policy=HostPolicy(), error=error)
+        return _PatchState(auth_factory=lambda: None, policy=HostPolicy(extra=_readable_hosts()), error=error)
+
+
+def _readable_hosts() -> tuple[Any, ...]:
+    """The entries of ``OCI_OPENAI_HOSTS`` that parse, for a state that holds an error: the
+    routes refuse requests to them (and to OCI's hosts) and leave every other host alone."""
+    from ..trust.hosts import OCI_OPENAI_HOSTS, HostPattern
+
+    readable = []
+    for item in os.environ.get(OCI_OPENAI_HOSTS, "").split(","):
+        if not item.strip():
+            continue
+        try:
+            readable.append(HostPattern.parse(item, source=OCI_OPENAI_HOSTS))
+        except ConfigurationError:
+            continue
+    return tuple(readable)
 
 
 def _log_switched_on(auth: Any, settings: Settings | None) -> None:

@@ -189,8 +189,7 @@ def test_instructor_probing_openai_with_find_spec(oci_endpoint, oci_api_key_prof
 
 
 def test_dspy_through_litellm(oci_endpoint, oci_api_key_profile, compartment_id, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    """dspy 3's default engine (lm15) speaks HTTP itself, not through openai: the shim cannot
-    sign it. Its LiteLLM engine goes through the openai SDK and is signed."""
+    """dspy's LiteLLM engine goes through the openai SDK and is signed."""
     if _openai_major() < 3:
         pytest.skip("dspy is installed with openai 3.x (make install)")
     _needs("dspy")
@@ -203,6 +202,24 @@ def test_dspy_through_litellm(oci_endpoint, oci_api_key_profile, compartment_id,
     out = run_program(code, env)
     assert out.strip().endswith("You said: hello dspy")
     _check_signed(oci_endpoint, 1)
+
+
+def test_dspy_on_its_default_engine(oci_endpoint, oci_api_key_profile, compartment_id, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """dspy 3.4's default engine (lm15) speaks HTTP/1.1 on its own sockets, not through
+    openai: the lm15 route signs it, sync and async, and the app's key never arrives."""
+    if _openai_major() < 3:
+        pytest.skip("dspy is installed with openai 3.x (make install)")
+    _needs("dspy")
+    code = f"""
+    import asyncio, dspy
+    lm = dspy.LM("openai/m", api_base="{oci_endpoint.base_url}", cache=False)
+    print(lm("hello dspy")[0])
+    print(asyncio.run(lm.acall("hello async dspy"))[0])
+    """
+    env = dict(_env(oci_endpoint, oci_api_key_profile, compartment_id), DSPY_CACHEDIR=str(tmp_path))
+    out = run_program(code, env).strip().splitlines()
+    assert out[0].endswith("You said: hello dspy") and out[1].endswith("You said: hello async dspy"), out
+    _check_signed(oci_endpoint, 2)
 
 
 def test_haystack_openai_chat_generator(oci_endpoint, oci_api_key_profile, compartment_id) -> None:  # type: ignore[no-untyped-def]

@@ -45,8 +45,8 @@ def _state() -> Any:
 
 def bound_for_oci(scheme: str, host: str | None, port: int | None) -> bool:
     """Whether the shim signs a request to this origin (its host policy; a dict look-up
-    once decided). False while the shim is off, and for a configuration it cannot parse
-    the requests are refused at :func:`sign` rather than let through."""
+    once decided). False while the shim is off. With a configuration it cannot parse, the
+    requests to the hosts it would sign are refused at :func:`sign`, not let through."""
     state = _state()
     if state is None or not host:
         return False
@@ -54,7 +54,7 @@ def bound_for_oci(scheme: str, host: str | None, port: int | None) -> bool:
     verdicts = state.route_verdicts
     verdict = verdicts.get(origin)
     if verdict is None:
-        verdict = state.error is not None or state.policy.allows(scheme, host, port)
+        verdict = state.policy.allows(scheme, host, port)
         if len(verdicts) >= 256:
             verdicts.clear()
         verdicts[origin] = verdict
