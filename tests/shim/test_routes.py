@@ -57,7 +57,7 @@ PROGRAMS = {
                     print((await reply.json())["id"])
                 async with session.post(URL + "/chat/completions", data=STREAMED.encode(), headers=headers) as reply:
                     print(sum([1 async for line in reply.content if line.startswith(b"data:")]))
-                async with session.post(URL + "/responses", json={"model": "m", "input": "x"}, headers=headers) as reply:
+                async with session.post(URL + "/responses", json={"model": "m", "input": ""}, headers=headers) as reply:
                     print((await reply.json())["id"])
         asyncio.run(main())
     """,
