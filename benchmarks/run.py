@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _measure import Result
 
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
-MODULES = ("signing", "gil", "startup", "first_request", "streaming", "async_load", "threads", "memory")
+MODULES = ("signing", "gil", "startup", "routes", "first_request", "streaming", "async_load", "threads", "memory")
 
 
 def _machine() -> str:

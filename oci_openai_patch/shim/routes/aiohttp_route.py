@@ -7,19 +7,15 @@ multipart writer) is refused, as is plain http through a proxy. The RSA operatio
 any credential load run beside the event loop.
 """
 
-from __future__ import annotations
+from . import hook_async_method, route_signing
 
-from types import ModuleType
-from typing import Any
-
-import wrapt
-
-from . import route_signing
-
-_MARK = "_oci_openai_patch_route"
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from types import ModuleType
+    from typing import Any
 
 
-async def _body_bytes(route: str, request: Any) -> bytes:
+async def _body_bytes(route: str, request: "Any") -> bytes:
     from aiohttp import payload
 
     body = request.body
@@ -37,7 +33,7 @@ async def _body_bytes(route: str, request: Any) -> bytes:
     )
 
 
-async def sign_request(route: str, request: Any) -> None:
+async def sign_request(route: str, request: "Any") -> None:
     """Sign ``request`` (a ``ClientRequest``) in place, if the shim signs for its host."""
     url = request.url
     if not route_signing.bound_for_oci(url.scheme, url.host, url.explicit_port):
@@ -60,15 +56,11 @@ async def sign_request(route: str, request: Any) -> None:
         request.headers["Content-Length"] = str(len(signed.body))
 
 
-def hook(module: ModuleType, route: str) -> None:
+def hook(module: "ModuleType", route: str) -> None:
     """Wrap ``ClientRequest.send`` of ``aiohttp.client_reqrep``."""
 
-    async def send(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    async def send(wrapped: "Any", instance: "Any", args: "tuple[Any, ...]", kwargs: "dict[str, Any]") -> "Any":
         await sign_request(route, instance)
         return await wrapped(*args, **kwargs)
 
-    cls = module.ClientRequest
-    if not getattr(cls.send, _MARK, False):
-        wrapper = wrapt.FunctionWrapper(cls.__dict__["send"], send)
-        setattr(wrapper, _MARK, True)
-        cls.send = wrapper
+    hook_async_method(module.ClientRequest, "send", send)

@@ -8,26 +8,22 @@ is one of this package's already (an openai client the shim or ``OciOpenAI`` sig
 auth the caller chose), and one that carries an OCI signature.
 """
 
-from __future__ import annotations
+from . import hook_async_method, hook_method, route_signing
 
-from types import ModuleType
-from typing import Any
-
-import wrapt
-
-from . import route_signing
-
-_MARK = "_oci_openai_patch_route"
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from types import ModuleType
+    from typing import Any
 
 
-def _own_auth(client: Any, request: Any, kwargs: dict[str, Any]) -> Any:
+def _own_auth(client: "Any", request: "Any", kwargs: "dict[str, Any]") -> "Any":
     """The auth the client would send ``request`` with (its own, the call's, or the URL's)."""
     if "auth" in kwargs:
         return client._build_request_auth(request, kwargs["auth"])
     return client._build_request_auth(request)
 
 
-def _signing_auth(route: str, client: Any, request: Any, kwargs: dict[str, Any]) -> Any:
+def _signing_auth(route: str, client: "Any", request: "Any", kwargs: "dict[str, Any]") -> "Any":
     """The auth to send ``request`` with, or None to send it as the caller asked."""
     url = request.url
     if not route_signing.bound_for_oci(url.scheme, url.host, url.port):
@@ -43,19 +39,22 @@ def _signing_auth(route: str, client: Any, request: Any, kwargs: dict[str, Any])
     return state.route_auth(route).for_http_client(client, delegate=own)
 
 
-def hook(module: ModuleType, route: str) -> None:
+def hook(module: "ModuleType", route: str) -> None:
     """Wrap ``send`` of the module's ``Client`` and ``AsyncClient``."""
 
-    def send(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    def arguments(instance: "Any", args: "tuple[Any, ...]", kwargs: "dict[str, Any]") -> None:
         request = args[0] if args else kwargs.get("request")
         auth = _signing_auth(route, instance, request, kwargs) if request is not None else None
         if auth is not None:
             kwargs["auth"] = auth
+
+    def send(wrapped: "Any", instance: "Any", args: "tuple[Any, ...]", kwargs: "dict[str, Any]") -> "Any":
+        arguments(instance, args, kwargs)
         return wrapped(*args, **kwargs)
 
-    for name in ("Client", "AsyncClient"):
-        cls = getattr(module, name)
-        if not getattr(cls.send, _MARK, False):
-            wrapper = wrapt.FunctionWrapper(cls.__dict__["send"], send)
-            setattr(wrapper, _MARK, True)
-            cls.send = wrapper
+    async def send_async(wrapped: "Any", instance: "Any", args: "tuple[Any, ...]", kwargs: "dict[str, Any]") -> "Any":
+        arguments(instance, args, kwargs)
+        return await wrapped(*args, **kwargs)
+
+    hook_method(module.Client, "send", send)
+    hook_async_method(module.AsyncClient, "send", send_async)

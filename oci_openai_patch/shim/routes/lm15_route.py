@@ -6,20 +6,17 @@ their ``stream`` / ``_do_stream`` as a ``TransportRequest`` (method, URL, a head
 body bytes); a request to an OCI host is signed there, in place.
 """
 
-from __future__ import annotations
-
-from types import ModuleType
-from typing import Any
 from urllib.parse import urlsplit
 
-import wrapt
+from . import hook_async_method, hook_method, route_signing
 
-from . import route_signing
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from types import ModuleType
+    from typing import Any
 
-_MARK = "_oci_openai_patch_route"
 
-
-def _refuse_if_proxied(route: str, transport: Any, request: Any) -> None:
+def _refuse_if_proxied(route: str, transport: "Any", request: "Any") -> None:
     parts = urlsplit(request.url)
     if parts.scheme.lower() != "http":
         return
@@ -30,20 +27,20 @@ def _refuse_if_proxied(route: str, transport: Any, request: Any) -> None:
         raise route_signing.proxied(route, request.method, request.url)
 
 
-def _needs_signing(request: Any) -> bool:
+def _needs_signing(request: "Any") -> bool:
     return route_signing.url_bound_for_oci(request.url) and not route_signing.already_signed(request.headers)
 
 
-def _write_back(request: Any, signed: route_signing.Signed) -> None:
+def _write_back(request: "Any", signed: "route_signing.Signed") -> None:
     request.url = signed.url
     request.headers = list(signed.headers)
     request.body = signed.body
 
 
-def hook_sync(module: ModuleType, route: str) -> None:
+def hook_sync(module: "ModuleType", route: str) -> None:
     """Wrap ``StdlibTransport.stream``."""
 
-    def stream(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    def stream(wrapped: "Any", instance: "Any", args: "tuple[Any, ...]", kwargs: "dict[str, Any]") -> "Any":
         request = args[0] if args else kwargs.get("request")
         if request is not None and _needs_signing(request):
             _refuse_if_proxied(route, instance, request)
@@ -52,13 +49,13 @@ def hook_sync(module: ModuleType, route: str) -> None:
             )
         return wrapped(*args, **kwargs)
 
-    _wrap(module.StdlibTransport, "stream", stream)
+    hook_method(module.StdlibTransport, "stream", stream)
 
 
-def hook_async(module: ModuleType, route: str) -> None:
+def hook_async(module: "ModuleType", route: str) -> None:
     """Wrap ``StdlibAsyncTransport._do_stream`` (``stream`` returns a context manager that awaits it)."""
 
-    async def do_stream(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    async def do_stream(wrapped: "Any", instance: "Any", args: "tuple[Any, ...]", kwargs: "dict[str, Any]") -> "Any":
         request = args[0] if args else kwargs.get("request")
         if request is not None and _needs_signing(request):
             _refuse_if_proxied(route, instance, request)
@@ -68,11 +65,4 @@ def hook_async(module: ModuleType, route: str) -> None:
             _write_back(request, signed)
         return await wrapped(*args, **kwargs)
 
-    _wrap(module.StdlibAsyncTransport, "_do_stream", do_stream)
-
-
-def _wrap(cls: Any, name: str, function: Any) -> None:
-    if not getattr(getattr(cls, name), _MARK, False):
-        wrapper = wrapt.FunctionWrapper(cls.__dict__[name], function)
-        setattr(wrapper, _MARK, True)
-        setattr(cls, name, wrapper)
+    hook_async_method(module.StdlibAsyncTransport, "_do_stream", do_stream)

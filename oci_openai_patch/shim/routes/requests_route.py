@@ -6,19 +6,15 @@ the shim signs for is replaced by its signed copy; a body that cannot be hashed 
 consuming it (a generator, a file) is refused.
 """
 
-from __future__ import annotations
+from . import hook_method, route_signing
 
-from types import ModuleType
-from typing import Any
-
-import wrapt
-
-from . import route_signing
-
-_MARK = "_oci_openai_patch_route"
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from types import ModuleType
+    from typing import Any
 
 
-def _body_bytes(route: str, request: Any) -> bytes:
+def _body_bytes(route: str, request: "Any") -> bytes:
     body = request.body
     if body is None:
         return b""
@@ -35,7 +31,7 @@ def _body_bytes(route: str, request: Any) -> bytes:
     )
 
 
-def _refuse_if_proxied(route: str, request: Any, proxies: Any) -> None:
+def _refuse_if_proxied(route: str, request: "Any", proxies: "Any") -> None:
     """A plain-http request through a proxy would show the signature in clear text."""
     if not request.url.lower().startswith("http://") or not proxies:
         return
@@ -48,7 +44,7 @@ def _refuse_if_proxied(route: str, request: Any, proxies: Any) -> None:
         raise route_signing.proxied(route, request.method, request.url, url_without_userinfo(proxy))
 
 
-def sign_prepared(route: str, request: Any, proxies: Any) -> None:
+def sign_prepared(route: str, request: "Any", proxies: "Any") -> None:
     """Sign ``request`` (a ``PreparedRequest``) in place, if the shim signs for its host."""
     if not route_signing.url_bound_for_oci(request.url):
         return
@@ -65,18 +61,14 @@ def sign_prepared(route: str, request: Any, proxies: Any) -> None:
     request.body = signed.body if (signed.body or request.body is not None) else None
 
 
-def hook(module: ModuleType, route: str) -> None:
+def hook(module: "ModuleType", route: str) -> None:
     """Wrap ``HTTPAdapter.send`` of ``requests.adapters``."""
 
-    def send(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    def send(wrapped: "Any", instance: "Any", args: "tuple[Any, ...]", kwargs: "dict[str, Any]") -> "Any":
         request = args[0] if args else kwargs.get("request")
         if request is not None:
             proxies = kwargs.get("proxies", args[5] if len(args) > 5 else None)
             sign_prepared(route, request, proxies)
         return wrapped(*args, **kwargs)
 
-    adapter = module.HTTPAdapter
-    if not getattr(adapter.send, _MARK, False):
-        wrapper = wrapt.FunctionWrapper(adapter.__dict__["send"], send)
-        setattr(wrapper, _MARK, True)
-        adapter.send = wrapper
+    hook_method(module.HTTPAdapter, "send", send)

@@ -6,44 +6,47 @@ A route hands over the request as its HTTP stack holds it. The request is copied
 route signs exactly as an openai client does (header rules, proxy refusal, model map,
 model-deployment routing, the signature), then the route writes the result back into its
 stack's request. The decision for a foreign host costs one dict look-up per request
-(cached per scheme, host and port), and imports nothing.
+(cached per scheme, host and port). Importing this module, which happens when a stack is
+imported, imports nothing heavy: the rest comes with the first request.
 """
 
-from __future__ import annotations
-
-import logging
-from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urlsplit
 
 from ...errors import ConfigurationError
-from ...transport.request_headers import (
-    COMPARTMENT_HEADERS,
-    CONVERSATION_STORE_HEADER,
-    PROJECT_HEADER,
-)
 
-logger = logging.getLogger("oci_openai_patch")
+# Imported while the program imports an HTTP stack: nothing that stack does not load
+# already (typing, logging and dataclasses would cost milliseconds there).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from typing import Any
 
 
-@dataclass(frozen=True)
 class Signed:
     """A request as it must be sent: every header (signature included), URL and body."""
 
-    method: str
-    url: str
-    headers: list[tuple[str, str]]
-    body: bytes
+    __slots__ = ("body", "headers", "method", "url")
+
+    def __init__(self, method: str, url: str, headers: "list[tuple[str, str]]", body: bytes) -> None:
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
 
 
-def _state() -> Any:
-    from .. import patch
-
-    return patch.active_state()
+_patch: "Any" = None
 
 
-def bound_for_oci(scheme: str, host: str | None, port: int | None) -> bool:
+def _state() -> "Any":
+    global _patch
+    if _patch is None:  # the patch module (and what it imports) comes with the first request
+        from .. import patch
+
+        _patch = patch
+    return _patch.active_state()
+
+
+def bound_for_oci(scheme: str, host: "str | None", port: "int | None") -> bool:
     """Whether the shim signs a request to this origin (its host policy; a dict look-up
     once decided). False while the shim is off. With a configuration it cannot parse, the
     requests to the hosts it would sign are refused at :func:`sign`, not let through."""
@@ -70,7 +73,7 @@ def url_bound_for_oci(url: str) -> bool:
         return False
 
 
-def already_signed(headers: Iterable[tuple[str, str]]) -> bool:
+def already_signed(headers: "Iterable[tuple[str, str]]") -> bool:
     """An OCI signature is there already (the OCI SDK, LiteLLM's ``oci/`` provider and
     langchain-oci sign by themselves): such a request is left exactly as it is."""
     for name, value in headers:
@@ -79,7 +82,7 @@ def already_signed(headers: Iterable[tuple[str, str]]) -> bool:
     return False
 
 
-def refuse(route: str, method: str, url: str, why: str, fix: str) -> ConfigurationError:
+def refuse(route: str, method: str, url: str, why: str, fix: str) -> "ConfigurationError":
     """The one-line refusal of a request that cannot be signed (never sent unsigned)."""
     from ...redact import url_without_userinfo
 
@@ -90,16 +93,17 @@ def refuse(route: str, method: str, url: str, why: str, fix: str) -> Configurati
     )
 
 
-def proxied(route: str, method: str, url: str, proxy: str = "a proxy") -> ConfigurationError:
+def proxied(route: str, method: str, url: str, proxy: str = "a proxy") -> "ConfigurationError":
     """The refusal of a plain-http request that a proxy would carry: it would read the signature."""
     return refuse(
         route, method, url, f"it would go through {proxy} in clear text", "add the host to NO_PROXY, or use https"
     )
 
 
-def scope_headers(state: Any, url: str, headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+def scope_headers(state: "Any", url: str, headers: "list[tuple[str, str]]") -> "list[tuple[str, str]]":
     """The project or compartment headers an OCI-bound request gets when it has none, as
     the shim gives them to an openai client for the same URL."""
+    from ...transport.request_headers import COMPARTMENT_HEADERS, CONVERSATION_STORE_HEADER, PROJECT_HEADER
     from ...trust.hosts import genai_plane, is_oci_service_host
 
     names = {name.lower() for name, _ in headers}
@@ -122,7 +126,7 @@ def scope_headers(state: Any, url: str, headers: list[tuple[str, str]]) -> list[
     return added
 
 
-def active_state_or_refuse(route: str) -> Any:
+def active_state_or_refuse(route: str) -> "Any":
     """The shim's state for a request it has decided to sign: a configuration error kept
     in it is raised (the request is refused, never sent unsigned)."""
     state = _state()
@@ -133,7 +137,7 @@ def active_state_or_refuse(route: str) -> Any:
     return state
 
 
-def _prepared(route: str, method: str, url: str, headers: list[tuple[str, str]], body: bytes) -> tuple[Any, Any]:
+def _prepared(route: str, method: str, url: str, headers: "list[tuple[str, str]]", body: bytes) -> "tuple[Any, Any]":
     import httpx
 
     state = active_state_or_refuse(route)
@@ -142,11 +146,11 @@ def _prepared(route: str, method: str, url: str, headers: list[tuple[str, str]],
     return auth, request
 
 
-def _signed(route: str, request: Any) -> Signed:
+def _signed(route: str, request: "Any") -> "Signed":
     return Signed(request.method, str(request.url), list(request.headers.multi_items()), request.content)
 
 
-def sign(route: str, method: str, url: str, headers: list[tuple[str, str]], body: bytes) -> Signed:
+def sign(route: str, method: str, url: str, headers: "list[tuple[str, str]]", body: bytes) -> "Signed":
     """The request signed with the shim's principal, in this thread."""
     auth, request = _prepared(route, method, url, headers, body)
     flow = auth.sync_auth_flow(request)
@@ -157,7 +161,7 @@ def sign(route: str, method: str, url: str, headers: list[tuple[str, str]], body
     return _signed(route, signed)
 
 
-async def sign_async(route: str, method: str, url: str, headers: list[tuple[str, str]], body: bytes) -> Signed:
+async def sign_async(route: str, method: str, url: str, headers: "list[tuple[str, str]]", body: bytes) -> "Signed":
     """:func:`sign` on an event loop: credential loads and the RSA operation beside it."""
     auth, request = _prepared(route, method, url, headers, body)
     flow = auth.async_auth_flow(request)

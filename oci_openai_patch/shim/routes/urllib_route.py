@@ -8,34 +8,36 @@ bytes nor text (a file, an iterable) is refused. ``urllib3``, under ``requests``
 overrides ``request`` and never reaches this hook; ``requests`` has its own route.
 """
 
-from __future__ import annotations
-
-from types import ModuleType
-from typing import Any
 from urllib.parse import urlsplit
 
-import wrapt
+from . import hook_method, route_signing
 
-from . import route_signing
-
-_MARK = "_oci_openai_patch_route"
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from types import ModuleType
+    from typing import Any
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
-def _target(connection: Any, url: str, https_class: type) -> tuple[str, str, bool]:
-    """The request's full URL, its Host header, and whether it goes through a plain-http proxy."""
-    if url.lower().startswith(("http://", "https://")):
+def _origin(connection: "Any", url: str, https_class: type) -> "tuple[str, str | None, int | None, bool]":
+    """Where the request goes: scheme, host, port, and whether a plain-http proxy carries it
+    (the URL is then absolute). Read off the connection, without building any string."""
+    if url[:4].lower() == "http" and "://" in url[:8]:
         parts = urlsplit(url)
-        return url, parts.netloc.rpartition("@")[2], True
-    tunnel = getattr(connection, "_tunnel_host", None)
+        return parts.scheme.lower(), parts.hostname, parts.port, True
     scheme = "https" if isinstance(connection, https_class) else "http"
-    host, port = (tunnel, connection._tunnel_port) if tunnel else (connection.host, connection.port)
+    tunnel = connection._tunnel_host
+    if tunnel:
+        return scheme, tunnel, connection._tunnel_port, False
+    return scheme, connection.host, connection.port, False
+
+
+def _netloc(scheme: str, host: str, port: "int | None") -> str:
     literal = f"[{host}]" if ":" in host else host
-    netloc = literal if port in (None, _DEFAULT_PORTS[scheme]) else f"{literal}:{port}"
-    return f"{scheme}://{netloc}{url}", netloc, False
+    return literal if port in (None, _DEFAULT_PORTS[scheme]) else f"{literal}:{port}"
 
 
-def _body_bytes(route: str, method: str, url: str, body: Any) -> bytes:
+def _body_bytes(route: str, method: str, url: str, body: "Any") -> bytes:
     if body is None:
         return b""
     if isinstance(body, (bytes, bytearray, memoryview)):
@@ -51,19 +53,22 @@ def _body_bytes(route: str, method: str, url: str, body: Any) -> bytes:
     )
 
 
-def hook(module: ModuleType, route: str) -> None:
+def hook(module: "ModuleType", route: str) -> None:
     """Wrap ``http.client.HTTPConnection.request``."""
     https_class = module.HTTPSConnection
 
-    def request(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    def request(wrapped: "Any", instance: "Any", args: "tuple[Any, ...]", kwargs: "dict[str, Any]") -> "Any":
         if len(args) < 2:
             return wrapped(*args, **kwargs)
         method, path = args[0], args[1]
         body = args[2] if len(args) > 2 else kwargs.get("body")
         headers = args[3] if len(args) > 3 else kwargs.get("headers", {})
-        full_url, netloc, proxied = _target(instance, path, https_class)
-        if not route_signing.url_bound_for_oci(full_url):
+        scheme, host, port, proxied = _origin(instance, path, https_class)
+        if not route_signing.bound_for_oci(scheme, host, port):
             return wrapped(*args, **kwargs)
+        assert host is not None  # an origin without a host is never signed for
+        netloc = _netloc(scheme, host, port)
+        full_url = path if proxied else f"{scheme}://{netloc}{path}"
         items = [(str(name), str(value)) for name, value in dict(headers or {}).items()]
         if route_signing.already_signed(items):
             return wrapped(*args, **kwargs)
@@ -78,11 +83,7 @@ def hook(module: ModuleType, route: str) -> None:
             method, target, signed.body if (signed.body or body is not None) else None, dict(signed.headers), **rest
         )
 
-    cls = module.HTTPConnection
-    if not getattr(cls.request, _MARK, False):
-        wrapper = wrapt.FunctionWrapper(cls.__dict__["request"], request)
-        setattr(wrapper, _MARK, True)
-        cls.request = wrapper
+    hook_method(module.HTTPConnection, "request", request)
 
 
 def _origin_form(url: str) -> str:

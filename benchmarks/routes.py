@@ -1,0 +1,132 @@
+"""The routes past the openai client (``shim/routes``): what they cost the program's traffic
+and its imports.
+
+- **A request to a host the shim does not sign for**, through each stack, with the shim
+  on: in one child process, the hooked method and the original it wraps (its
+  ``__wrapped__``) take turns on the class, in batches of GET requests to a loopback
+  server that is no OCI host, the order swapped every round. What is compared is the CPU
+  time of the sending thread (``time.thread_time``: the server's work and the waits left
+  out, which makes the ratio stricter than wall time and far less noisy on a shared
+  machine, where wall-time batches moved by up to a tenth in an A/A run); the median of the
+  rounds' ratios.
+- **Importing each stack**, shim on / off: pairs of fresh processes, the order swapped
+  every pair, the ``import`` statement timed inside each; the median of the pairs' ratios.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import tempfile
+from pathlib import Path
+
+from _measure import Result, clean_env, compile_package_bytecode, run_python
+
+REQUEST_TARGET = 1.02
+IMPORT_TARGET = 1.03
+
+#: Per stack: what to import, the class and method its route hooks, and one request to URL.
+STACKS = {
+    "requests": ("requests", "requests.adapters", "HTTPAdapter", "send", "session.get(URL).content"),
+    "httpx": ("httpx", "httpx", "Client", "send", "client.get(URL).content"),
+    "httpx2": ("httpx2", "httpx2", "Client", "send", "client.get(URL).content"),
+    "urllib": ("urllib.request", "http.client", "HTTPConnection", "request", "urllib.request.urlopen(URL).read()"),
+}
+
+CHILD = """
+import http.server, importlib, json, socket, sys, threading, time
+class Quick(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def setup(self):
+        super().setup()  # headers and body go in two writes: no Nagle wait between them
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    def do_GET(self):
+        self.send_response(200); self.send_header("Content-Length", "2"); self.end_headers(); self.wfile.write(b"ok")
+    def log_message(self, *args): pass
+server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quick)
+threading.Thread(target=server.serve_forever, daemon=True).start()
+URL = f"http://127.0.0.1:{{server.server_address[1]}}/openai/v1/models"
+import {library}
+session = client = None
+if "{library}" == "requests":
+    session = requests.Session()
+elif "{library}" in ("httpx", "httpx2"):
+    client = {library}.Client()
+cls = getattr(importlib.import_module("{module}"), "{cls}")
+hooked = cls.__dict__["{method}"]
+original = getattr(hooked, "__wrapped__", None)
+assert original is not None, "the route is not hooked"
+def batch(function):
+    setattr(cls, "{method}", function)
+    started = time.thread_time()  # this thread's CPU: not the server's, not the waits
+    for _ in range(20):
+        {request}
+    return (time.thread_time() - started) / 20
+batch(hooked)  # the first request builds the shim's state and decides the host
+ratios, seconds = [], {{"off": [], "on": []}}
+for round in range(80):
+    order = (("off", original), ("on", hooked)) if round % 2 else (("on", hooked), ("off", original))
+    times = {{side: batch(function) for side, function in order}}
+    ratios.append(times["on"] / times["off"])
+    for side in times:
+        seconds[side].append(times[side])
+setattr(cls, "{method}", hooked)
+ratios.sort()
+print(json.dumps({{"ratio": ratios[len(ratios) // 2], "on": min(seconds["on"]), "off": min(seconds["off"])}}))
+"""
+
+IMPORT_CHILD = "import time; started = time.perf_counter(); import {library}; print(time.perf_counter() - started)"
+
+
+def run() -> list[Result]:
+    from oci_openai_patch.testing import SignatureVerifier, make_api_key_profile
+
+    compile_package_bytecode()
+    profile = make_api_key_profile(Path(tempfile.mkdtemp(prefix="oci-openai-patch-bench-")), SignatureVerifier())
+    off = clean_env()
+    on = clean_env(OCI_OPENAI_AUTH="user_principal", OCI_OPENAI_CONFIG_FILE=profile.config_file)
+    results = []
+    for stack, (library, module, cls, method, request) in STACKS.items():
+        if importlib.util.find_spec(library.partition(".")[0]) is None:
+            continue
+        code = CHILD.format(library=library, module=module, cls=cls, method=method, request=request)
+        best = json.loads(run_python(code, on)[1])
+        ratio = best["ratio"]
+        results.append(
+            Result(
+                f"routes: a request to a non-OCI host through {stack}, shim on / unhooked (sender's CPU)",
+                f"{ratio:.3f}x (best {best['on'] * 1e6:.0f} / {best['off'] * 1e6:.0f} us)",
+                f"<= {REQUEST_TARGET:.2f}x",
+                ratio <= REQUEST_TARGET,
+            )
+        )
+    # The same child with the hooked method on both sides: how far this machine moves the
+    # ratio by itself (its noise floor), beside the figures above.
+    library, module, cls, method, request = STACKS["httpx"]
+    same = CHILD.format(library=library, module=module, cls=cls, method=method, request=request)
+    same = same.replace('original = getattr(hooked, "__wrapped__", None)', "original = hooked")
+    floor = json.loads(run_python(same, on)[1])["ratio"]
+    results.append(
+        Result("routes: the same, hooked on both sides through httpx (noise floor)", f"{floor:.3f}x", "-", None)
+    )
+    for stack, (library, *_) in STACKS.items():
+        if importlib.util.find_spec(library.partition(".")[0]) is None:
+            continue
+        times: dict[str, list[float]] = {"off": [], "on": []}
+        ratios = []
+        for round_ in range(30):
+            sides = (("off", off), ("on", on)) if round_ % 2 else (("on", on), ("off", off))
+            pair = {side: float(run_python(IMPORT_CHILD.format(library=library), env)[1]) for side, env in sides}
+            ratios.append(pair["on"] / pair["off"])
+            for side, seconds in pair.items():
+                times[side].append(seconds)
+        ratio = sorted(ratios)[len(ratios) // 2]
+        results.append(
+            Result(
+                f"routes: import {library}, shim on / off",
+                f"{ratio:.3f}x (best {min(times['on']) * 1e3:.1f} / {min(times['off']) * 1e3:.1f} ms)",
+                f"<= {IMPORT_TARGET:.2f}x",
+                ratio <= IMPORT_TARGET,
+            )
+        )
+    return results
