@@ -109,7 +109,7 @@ def run() -> list[Result]:
     results.append(
         Result("routes: the same, hooked on both sides through httpx (noise floor)", f"{floor:.3f}x", "-", None)
     )
-    for stack, (library, *_) in STACKS.items():
+    for library, *_ in STACKS.values():
         if importlib.util.find_spec(library.partition(".")[0]) is None:
             continue
         times: dict[str, list[float]] = {"off": [], "on": []}
