@@ -299,3 +299,14 @@ def test_with_a_broken_configuration_other_hosts_are_left_alone(oci_endpoint, oc
         """
         assert run_program(code, env).strip() == "401"
         assert len(other.requests) == 1 and not oci_endpoint.requests
+
+
+@pytest.mark.parametrize("route", sorted(PROGRAMS))
+def test_the_model_map_applies_on_every_route(oci_endpoint, oci_api_key_profile, route) -> None:  # type: ignore[no-untyped-def]
+    """The body is rewritten before signing, and what the stack sends is the rewritten body."""
+    _needs(route)
+    env = _env(oci_endpoint, oci_api_key_profile, OCI_OPENAI_MODEL_MAP="m=openai.gpt-oss-120b")
+    run_program(_one_request(route), env)
+    (request,) = oci_endpoint.requests
+    assert request.verified, request.reason
+    assert request.json()["model"] == "openai.gpt-oss-120b"
