@@ -22,7 +22,8 @@ async def _body_bytes(route: str, request: "Any") -> bytes:
     if body in (b"", None):
         return b""
     if isinstance(body, payload.BytesPayload):
-        data: bytes = await body.as_bytes()
+        as_bytes = getattr(body, "as_bytes", None)  # aiohttp 3.12 on; before, the payload's bytes
+        data: bytes = await as_bytes() if as_bytes is not None else bytes(body._value)
         return data
     raise route_signing.refuse(
         route,
@@ -52,7 +53,11 @@ async def sign_request(route: str, request: "Any") -> None:
         request.url = URL(signed.url, encoded=True)
     request.headers = CIMultiDict(signed.headers)
     if signed.body != body:
-        await request.update_body(signed.body)
+        update = getattr(request, "update_body", None)  # aiohttp 3.12 on
+        if update is not None:
+            await update(signed.body)
+        else:
+            request.update_body_from_data(signed.body)
         request.headers["Content-Length"] = str(len(signed.body))
 
 
