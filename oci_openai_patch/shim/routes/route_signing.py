@@ -12,14 +12,14 @@ imported, imports nothing heavy: the rest comes with the first request.
 
 from urllib.parse import urlsplit
 
-from ...errors import ConfigurationError
-
 # Imported while the program imports an HTTP stack: nothing that stack does not load
 # already (typing, logging and dataclasses would cost milliseconds there).
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterable
     from typing import Any
+
+    from ...errors import ConfigurationError
 
 
 class Signed:
@@ -87,6 +87,8 @@ def refuse(route: str, method: str, url: str, why: str, fix: str) -> "Configurat
     from ...redact import url_without_userinfo
 
     target = url_without_userinfo(url.split("?")[0])
+    from ...errors import ConfigurationError
+
     return ConfigurationError(
         f"{route}: refusing to send {method} {target} unsigned: {why}; {fix}, "
         f"or switch this route off with OCI_OPENAI_DISABLED_ROUTES={route}"
@@ -131,6 +133,8 @@ def active_state_or_refuse(route: str) -> "Any":
     in it is raised (the request is refused, never sent unsigned)."""
     state = _state()
     if state is None:  # switched off between the decision and now
+        from ...errors import ConfigurationError
+
         raise ConfigurationError(f"{route}: the shim was switched off while this request was being sent")
     if state.error is not None:
         raise state.error
