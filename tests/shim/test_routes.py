@@ -73,7 +73,24 @@ PROGRAMS = {
     """,
 }
 PROGRAMS["httpx2"] = PROGRAMS["httpx"].replace("httpx", "httpx2")
-LIBRARY = {"urllib": "urllib"}
+PROGRAMS["lm15"] = """
+    import asyncio, json, os
+    from dspy._vendor.lm15.transports import StdlibAsyncTransport, StdlibTransport, TransportRequest
+    URL, KEY = os.environ["URL"], os.environ["OPENAI_API_KEY"]
+    headers = [("Authorization", f"Bearer {KEY}"), ("Content-Type", "application/json")]
+    def post(path, body):
+        with StdlibTransport().stream(TransportRequest("POST", URL + path, list(headers), body.encode())) as reply:
+            return reply.read()
+    print(json.loads(post("/chat/completions", CHAT))["id"])
+    print(post("/chat/completions", STREAMED).count(b"data:"))
+    async def main():
+        async with StdlibAsyncTransport() as transport:
+            request = TransportRequest("POST", URL + "/responses", list(headers), RESPONSE.encode())
+            async with transport.stream(request) as reply:
+                print(json.loads(b"".join([chunk async for chunk in reply]))["id"])
+    asyncio.run(main())
+"""
+LIBRARY = {"urllib": "urllib", "lm15": "dspy"}
 
 
 def _program(route: str) -> str:
@@ -126,6 +143,10 @@ async def main():
         async with session.post(os.environ['URL'] + PATH, data=CHAT.encode(), headers=HEADERS) as reply:
             await reply.read()
 asyncio.run(main())""",
+    "lm15": """from dspy._vendor.lm15.transports import StdlibTransport, TransportRequest
+request = TransportRequest("POST", os.environ['URL'] + PATH, list(HEADERS.items()), CHAT.encode())
+with StdlibTransport().stream(request) as reply:
+    reply.read()""",
     "urllib": """import os, urllib.error, urllib.request
 try:
     urllib.request.urlopen(urllib.request.Request(os.environ['URL'] + PATH, data=CHAT.encode(), headers=HEADERS))
@@ -145,7 +166,7 @@ def test_a_switched_off_route_is_left_alone(oci_endpoint, oci_api_key_profile, r
     """``OCI_OPENAI_DISABLED_ROUTES`` names the route (and the stacks below it, which would
     otherwise sign the same request one level down): the request goes as the app sent it."""
     _needs(route)
-    below = {"requests": ",urllib", "aiohttp": "", "httpx": "", "httpx2": "", "urllib": ""}[route]
+    below = {"requests": ",urllib"}.get(route, "")
     env = _env(oci_endpoint, oci_api_key_profile, OCI_OPENAI_DISABLED_ROUTES=f"{route}{below}")
     run_program(_one_request(route), env)
     (request,) = oci_endpoint.requests
