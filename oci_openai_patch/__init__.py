@@ -31,7 +31,7 @@ _EXPORTS = {
     "region_base_url": "trust.hosts",
     "control_plane_base_url": "trust.hosts",
     "is_oci_service_host": "trust.hosts",
-    "deployment_base_url": "transport.model_deployments",
+    "deployment_base_url": "trust.deployments",
 }
 
 __all__ = [
@@ -58,7 +58,6 @@ if TYPE_CHECKING:
     from .errors import ConfigurationError, CredentialsError, OciOpenAIError
     from .openai_clients.clients import AsyncOciOpenAI, OciOpenAI
     from .transport.auth import HttpxOciAuth, OciAuth
-    from .transport.model_deployments import deployment_base_url
     from .transport.principals import (
         OciDelegationTokenAuth,
         OciInstancePrincipalAuth,
@@ -67,6 +66,7 @@ if TYPE_CHECKING:
         OciUserPrincipalAuth,
         OciWorkloadIdentityAuth,
     )
+    from .trust.deployments import deployment_base_url
     from .trust.hosts import control_plane_base_url, is_oci_service_host, region_base_url
 
 

@@ -14,14 +14,15 @@ from dataclasses import dataclass, field
 
 from .errors import ConfigurationError
 from .oci_config import DEFAULT_CONFIG_FILE, DEFAULT_PROFILE
-from .transport.model_deployments import (
-    OCI_OPENAI_DEPLOYMENT_ROUTING,
-    deployment_url,
-    parse_deployment_ocid,
-    routing_from_env,
-)
+from .trust.deployments import deployment_url, parse_deployment_ocid
+from .trust.hosts import OCI_OPENAI_HOSTS as OCI_OPENAI_HOSTS  # the contract names every variable
 from .trust.hosts import HostPattern, configured_hosts, region_base_url
 
+#: Chooses the model-deployment routing mode (``path``, ``header`` or ``off``) where no
+#: client argument does (:mod:`.transport.model_deployments`).
+OCI_OPENAI_DEPLOYMENT_ROUTING = "OCI_OPENAI_DEPLOYMENT_ROUTING"
+ROUTING_MODES = ("path", "header", "off")
+DEFAULT_ROUTING = "path"
 #: Switches the zero-code shim on and picks the principal kind; unset or empty: off.
 OCI_OPENAI_AUTH = "OCI_OPENAI_AUTH"
 #: Config profile (else ``OCI_CLI_PROFILE``, else ``OCI_CONFIG_PROFILE``, else ``DEFAULT``).
@@ -255,7 +256,7 @@ def parse_model_map(text: str, *, source: str = OCI_OPENAI_MODEL_MAP) -> dict[st
 
 
 def extra_hosts_from_env(environ: Mapping[str, str] | None = None) -> tuple[HostPattern, ...]:
-    """The host patterns of ``OCI_OPENAI_HOSTS`` (empty when unset)."""
+    """The host patterns of :data:`OCI_OPENAI_HOSTS` (empty when unset)."""
     return configured_hosts(None, environ)
 
 
@@ -317,3 +318,19 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         _ = settings.region_base_url  # a deployment in no known region, or not in OCI_OPENAI_REGION, fails here
     auth_timeout_from_env(env)  # a malformed timeout fails here, even for kinds that never wait
     return settings
+
+
+def parse_routing(value: str, *, source: str = OCI_OPENAI_DEPLOYMENT_ROUTING) -> str:
+    """A routing mode, else a ``ConfigurationError`` naming ``source``."""
+    mode = value.strip().lower() if isinstance(value, str) else ""
+    if mode not in ROUTING_MODES:
+        raise ConfigurationError(
+            f"{source}={str(value).strip()!r} is not a deployment routing mode; use one of {', '.join(ROUTING_MODES)}"
+        )
+    return mode
+
+
+def routing_from_env(environ: Mapping[str, str]) -> str:
+    """``OCI_OPENAI_DEPLOYMENT_ROUTING``, parsed; the default when unset."""
+    value = environ.get(OCI_OPENAI_DEPLOYMENT_ROUTING, "").strip()
+    return parse_routing(value) if value else DEFAULT_ROUTING

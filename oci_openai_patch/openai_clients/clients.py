@@ -69,7 +69,7 @@ def _deprecated(argument: str) -> None:
 def _deployment_base_url(model_deployment_id: str, region: str | None, auth: Any, api: str) -> str:
     """The base URL of a model deployment named by its OCID: in ``region``, else the region
     the OCID names, else the principal's."""
-    from ..transport.model_deployments import deployment_url, ocid_region, parse_deployment_ocid
+    from ..trust.deployments import deployment_url, ocid_region, parse_deployment_ocid
 
     source = "model_deployment_id="
     ocid = parse_deployment_ocid(model_deployment_id, source=source)
@@ -96,7 +96,7 @@ def _resolve(
 ) -> tuple[Any, str, dict[str, Any]]:
     """The auth (``"auto"`` resolved), the base URL and openai's keyword arguments."""
     if deployment_routing is not None:
-        from ..transport.model_deployments import parse_routing
+        from ..settings import parse_routing
 
         parse_routing(deployment_routing, source="deployment_routing")
     if model_deployment_id is not None and (base_url or service_endpoint):

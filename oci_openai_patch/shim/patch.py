@@ -500,8 +500,8 @@ def _build_state(
 
         return auth_from_settings(settings, hosts=())  # type: ignore[arg-type]
 
-    from ..settings import parse_compartment, parse_project
-    from ..transport.model_deployments import deployment_url, parse_deployment_ocid, parse_routing
+    from ..settings import parse_compartment, parse_project, parse_routing
+    from ..trust.deployments import deployment_url, parse_deployment_ocid
     from ..trust.hosts import region_base_url
 
     chosen_region = region or (settings.region if settings else None)

@@ -29,13 +29,13 @@ from typing import Any
 from ..credentials import KeySource
 from ..errors import ConfigurationError, OciOpenAIError
 from ..logs import configure_logging
+from ..settings import parse_routing, routing_from_env
 from ..signature.async_signing import async_rsa_sign
 from ..signature.signing import HeaderNames, PendingSignature, rsa_sign
 from ..trust.hosts import HostPattern, HostPolicy
 from ..trust.proxies import proxy_for
 from . import inherited_connections
 from .http_auth_base import HttpxAuthBase
-from .model_deployments import parse_routing, routing_from_env
 from .redirects import install as guard_redirects
 from .request_errors import for_openai
 from .request_headers import strip_oci_headers
