@@ -57,8 +57,8 @@ def test_the_old_cli_path_runs_the_command() -> None:
 
 
 #: Which package folders each layer may import (the root's base modules, then upwards):
-#: data flows one way. ``settings`` (the environment contract) sits on ``trust``; the
-#: behaviour folders above may import everything below them.
+#: data flows one way. ``settings`` (the environment contract) sits on ``trust``; each
+#: folder may import the ones below it, never one above.
 LAYERS = {
     "base": set(),
     "trust": {"base"},
@@ -67,11 +67,24 @@ LAYERS = {
     "credentials": {"base", "trust", "settings", "signature"},
     "transport": {"base", "trust", "settings", "signature", "credentials"},
     "openai_clients": {"base", "trust", "settings", "signature", "credentials", "transport"},
+    "shim": {"base", "trust", "settings", "signature", "credentials", "transport", "openai_clients"},
+    "testing": {"base", "trust", "settings", "signature", "credentials", "transport", "openai_clients", "shim"},
+    "commands": {
+        "base",
+        "trust",
+        "settings",
+        "signature",
+        "credentials",
+        "transport",
+        "openai_clients",
+        "shim",
+        "testing",
+    },
 }
 
 
 def _layer(module: str) -> str | None:
-    """The layer of ``oci_openai_patch.<module>``, None for the folders above the checked ones."""
+    """The layer of ``oci_openai_patch.<module>`` (None: the old names kept as aliases)."""
     head = module.split(".")[0]
     if head == "settings":
         return "settings"
