@@ -209,6 +209,7 @@ HEADERS.update({{**TYPE, **SIGNED}})
 
 @pytest.mark.parametrize("route", ["requests", "urllib"])
 def test_a_body_that_cannot_be_hashed_is_refused_naming_the_route(oci_endpoint, oci_api_key_profile, route) -> None:  # type: ignore[no-untyped-def]
+    _needs(route)
     program = {
         "requests": "import requests\n"
         "requests.post(os.environ['URL'] + PATH, data=iter([CHAT.encode()]), headers=HEADERS)",
