@@ -27,8 +27,6 @@ function's own descriptor binds it as the original was bound. Nothing else is im
 at that point: the signing itself (:mod:`.route_signing`) comes with the first request.
 """
 
-import sys
-
 # Imported while the program imports an HTTP stack: nothing that stack does not load
 # already (typing, logging, dataclasses and wrapt would cost milliseconds there).
 TYPE_CHECKING = False
@@ -57,7 +55,7 @@ HOOKS: "dict[str, tuple[tuple[str, str], ...]]" = {
 #: The routes were installed at start-up: until ``patch()`` runs, they build the shim's
 #: state from the environment (``shim.patch.active_state``); ``unpatch()`` clears it.
 from_environment = False
-#: The routes hooked in this process, by module name.
+#: The stack modules hooked in this process (a second hook of one is a no-op).
 _hooked: "set[str]" = set()
 
 
@@ -87,15 +85,6 @@ def _callback(route: str, target: str) -> "Callable[[ModuleType], None]":
         hook_module(route, module, target)
 
     return hook
-
-
-def active_routes() -> "dict[str, bool]":
-    """Each route, and whether its stack is hooked in this process (for ``doctor``)."""
-    return {route: all(name in _hooked for name, _ in hooks) for route, hooks in HOOKS.items()}
-
-
-def is_hooked(module_name: str) -> bool:
-    return module_name in _hooked and module_name in sys.modules
 
 
 #: Marks a method this package wrapped (so a second hook of the same class is a no-op).
