@@ -19,7 +19,7 @@ import sys
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import importlib.machinery
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Collection, Sequence
     from types import ModuleType
     from typing import Any
 
@@ -47,16 +47,96 @@ def _apply(*, openai_just_imported: bool = False) -> None:
 #: The modules waited for, and what to call with each once it has executed.
 _WATCHED: "dict[str, Callable[[ModuleType], None]]" = {}
 
-#: Per route past the openai client (``shim.routes.HOOKS``, kept here as plain data so that
-#: start-up imports nothing), the modules whose import installs it.
-_ROUTE_MODULES = {
-    "httpx": ("httpx",),
-    "httpx2": ("httpx2",),
-    "requests": ("requests.adapters",),
-    "aiohttp": ("aiohttp.client_reqrep",),
-    "urllib": ("http.client",),
-    "lm15": ("dspy._vendor.lm15.transports._sync", "dspy._vendor.lm15.transports._async"),
+#: Per route past the openai client (:mod:`.routes`): the methods it wraps, each as
+#: (module, class, method, ``route_module:factory``, is a coroutine method). The wrapper
+#: is put in place while the program imports the module, and imports nothing then: its
+#: factory (which builds the real wrapper from the module) is imported at the first call.
+ROUTE_HOOKS = {
+    "httpx": (
+        ("httpx", "Client", "send", "httpx_route:send", False),
+        ("httpx", "AsyncClient", "send", "httpx_route:send_async", True),
+    ),
+    "httpx2": (
+        ("httpx2", "Client", "send", "httpx_route:send", False),
+        ("httpx2", "AsyncClient", "send", "httpx_route:send_async", True),
+    ),
+    "requests": (("requests.adapters", "HTTPAdapter", "send", "requests_route:send", False),),
+    "aiohttp": (("aiohttp.client_reqrep", "ClientRequest", "send", "aiohttp_route:send", True),),
+    "urllib": (("http.client", "HTTPConnection", "request", "urllib_route:request", False),),
+    "lm15": (
+        ("dspy._vendor.lm15.transports._sync", "StdlibTransport", "stream", "lm15_route:stream", False),
+        ("dspy._vendor.lm15.transports._async", "StdlibAsyncTransport", "_do_stream", "lm15_route:do_stream", True),
+    ),
 }
+
+#: The routes were switched on at start-up (``OCI_OPENAI_AUTH``): until ``patch()`` runs,
+#: they build the shim's state from the environment (``shim.patch.active_state``).
+#: ``unpatch()`` clears it, and with it every route's signing.
+routes_from_environment = False
+
+#: Marks a method wrapped by a route (so a second hook of the same class is a no-op).
+ROUTE_MARK = "_oci_openai_patch_route"
+
+
+def hook_route(route: str, module: "ModuleType") -> None:
+    """Wrap the methods ``route`` hooks in the just-imported ``module``."""
+    for module_name, class_name, method_name, target, is_async in ROUTE_HOOKS[route]:
+        if module_name == module.__name__:
+            _wrap_method(route, module, getattr(module, class_name), method_name, target, is_async)
+
+
+def _wrap_method(route: str, module: "ModuleType", cls: type, name: str, target: str, is_async: bool) -> None:
+    """Make ``cls.name(self, ...)`` call ``around(bound original, self, args, kwargs)``,
+    where ``around`` is what ``target`` (a factory in :mod:`.routes`) builds on first use.
+
+    A plain function, not wrapt: importing wrapt (or functools, which ``http.client`` does
+    not load) here would cost more than the stack's own import. The wrapper gets what
+    ``functools.update_wrapper`` copies, stays a coroutine function for a coroutine method,
+    and binds as the original did (its own descriptor).
+    """
+    original = cls.__dict__[name]
+    if getattr(original, ROUTE_MARK, False):
+        return
+    built: list[Any] = []
+
+    def around() -> "Any":
+        if not built:
+            route_module, _, factory = target.partition(":")
+            found = __import__(f"{__package__}.routes.{route_module}", fromlist=[factory])
+            built.append(getattr(found, factory)(module, route))
+        return built[0]
+
+    if is_async:
+
+        async def method(self: "Any", *args: "Any", **kwargs: "Any") -> "Any":
+            return await (built[0] if built else around())(original.__get__(self, type(self)), self, args, kwargs)
+
+    else:
+
+        def method(self: "Any", *args: "Any", **kwargs: "Any") -> "Any":  # type: ignore[misc]
+            return (built[0] if built else around())(original.__get__(self, type(self)), self, args, kwargs)
+
+    for attribute in ("__module__", "__name__", "__qualname__", "__doc__"):
+        setattr(method, attribute, getattr(original, attribute, None))
+    method.__dict__.update(getattr(original, "__dict__", {}))
+    method.__wrapped__ = original  # type: ignore[attr-defined]
+    setattr(method, ROUTE_MARK, True)
+    setattr(cls, name, method)
+
+
+def watch_routes(disabled: "Collection[str]") -> None:
+    """Hook every route but ``disabled`` now for a stack already imported, else when it is."""
+    for route, hooks in ROUTE_HOOKS.items():
+        if route not in disabled:
+            for module_name in {hook[0] for hook in hooks}:
+                watch(module_name, _route_callback(route))
+
+
+def _route_callback(route: str) -> "Callable[[ModuleType], None]":
+    def hook(module: "ModuleType") -> None:
+        hook_route(route, module)
+
+    return hook
 
 
 class _PatchingLoader:
@@ -135,38 +215,23 @@ def watch(fullname: str, callback: "Callable[[ModuleType], None]") -> None:
         sys.meta_path.insert(0, _PatchAfterImport())
 
 
-def _route_callback(route: str, module_name: str) -> "Callable[[ModuleType], None]":
-    def hook(module: "ModuleType") -> None:
-        from . import routes
-
-        routes.from_environment = True
-        for name, target in routes.HOOKS[route]:
-            if name == module_name:
-                routes.hook_module(route, module, target)
-
-    return hook
-
-
 def _disabled_routes() -> "set[str]":
     """``OCI_OPENAI_DISABLED_ROUTES``, read cheaply; an unknown name disables nothing here
     (every route stays hooked, and the state built from the environment reports it)."""
     names = {name.strip().lower() for name in os.environ.get("OCI_OPENAI_DISABLED_ROUTES", "").split(",")}
     names.discard("")
-    return names if names <= set(_ROUTE_MODULES) else set()
+    return names if names <= set(ROUTE_HOOKS) else set()
 
 
 def install() -> None:
     """Arrange for openai to be patched, and the routes past it hooked, when (or if
     already) imported; idempotent."""
-    global _installed
+    global _installed, routes_from_environment
     if _installed or not os.environ.get("OCI_OPENAI_AUTH", "").strip():
         return
     _installed = True
-    disabled = _disabled_routes()
-    for route, modules in _ROUTE_MODULES.items():
-        if route not in disabled:
-            for name in modules:
-                watch(name, _route_callback(route, name))
+    routes_from_environment = True
+    watch_routes(_disabled_routes())
     if "openai" in sys.modules:
         _apply()
     else:

@@ -160,12 +160,12 @@ def active_state() -> _PatchState | None:
     state = _state
     if state is not None:
         return state
-    from . import routes
+    from . import bootstrap
 
-    if not routes.from_environment:
+    if not bootstrap.routes_from_environment:
         return None
     with _state_lock:
-        if _state is None and routes.from_environment:
+        if _state is None and bootstrap.routes_from_environment:
             _state = _state_or_error(None, None, None, None, None, None, None, None, None, defer=True)
             _state.from_environment = True
         return _state
@@ -548,9 +548,9 @@ def unpatch() -> None:
     so the guards that protect them (redirects, websockets) stay."""
     global _state
     _state = None
-    from . import routes
+    from . import bootstrap
 
-    routes.from_environment = False
+    bootstrap.routes_from_environment = False
     openai = sys.modules.get("openai")
     if openai is None:
         return

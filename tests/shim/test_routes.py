@@ -337,3 +337,56 @@ def test_the_model_map_applies_on_every_route(oci_endpoint, oci_api_key_profile,
     (request,) = oci_endpoint.requests
     assert request.verified, request.reason
     assert request.json()["model"] == "openai.gpt-oss-120b"
+
+
+def test_the_route_names_and_the_hooked_methods_are_one_table() -> None:
+    """``OCI_OPENAI_DISABLED_ROUTES`` accepts exactly the routes that hook something, and
+    every hook names a factory its route module has."""
+    import importlib
+
+    from oci_openai_patch import settings
+    from oci_openai_patch.shim import bootstrap
+
+    assert tuple(bootstrap.ROUTE_HOOKS) == settings.ROUTES
+    for hooks in bootstrap.ROUTE_HOOKS.values():
+        for _module, _cls, _method, target, _is_async in hooks:
+            name, _, factory = target.partition(":")
+            assert callable(getattr(importlib.import_module(f"oci_openai_patch.shim.routes.{name}"), factory)), target
+
+
+def test_importing_a_stack_loads_nothing_of_ours_until_its_first_request(oci_endpoint, oci_api_key_profile) -> None:  # type: ignore[no-untyped-def]
+    """The hook is put in place inside the program's import with what start-up loaded; the
+    route's own module comes with the first request (which it signs)."""
+    for route in ("requests", "httpx", "aiohttp"):
+        _needs(route)
+    program = (
+        """
+import sys
+def ours():
+    return sorted(name for name in sys.modules if name.startswith("oci_openai_patch"))
+at_start = ours()
+import urllib.request, requests, httpx, aiohttp
+print(ours() == at_start, at_start)
+import http.client
+print(getattr(http.client.HTTPConnection.request, "_oci_openai_patch_route", False))
+"""
+        + _one_request("urllib").replace("import os,", "import os, sys,")
+        + """
+print("oci_openai_patch.shim.routes.urllib_route" in sys.modules)
+"""
+    )
+    out = run_program(program, _env(oci_endpoint, oci_api_key_profile)).splitlines()
+    assert out[0].startswith("True ") and "oci_openai_patch.shim.bootstrap" in out[0], out
+    assert out[1:] == ["True", "True"], out
+    (request,) = oci_endpoint.requests
+    assert request.verified
+
+
+def test_after_unpatch_a_stack_imported_later_is_left_alone(oci_endpoint, oci_api_key_profile) -> None:  # type: ignore[no-untyped-def]
+    """``unpatch()`` switches the routes off too, for a stack the program imports after it:
+    the request goes as the app sent it."""
+    _needs("requests")
+    program = "from oci_openai_patch.shim import patch\npatch.unpatch()\n" + _one_request("requests")
+    run_program(program, _env(oci_endpoint, oci_api_key_profile))
+    (request,) = oci_endpoint.requests
+    assert not request.verified and request.headers.get("authorization") == f"Bearer {APP_KEY}"

@@ -7,10 +7,11 @@ multipart writer) is refused, as is plain http through a proxy. The RSA operatio
 any credential load run beside the event loop.
 """
 
-from . import hook_async_method, route_signing
+from . import route_signing
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
     from types import ModuleType
     from typing import Any
 
@@ -61,11 +62,11 @@ async def sign_request(route: str, request: "Any") -> None:
         request.headers["Content-Length"] = str(len(signed.body))
 
 
-def hook(module: "ModuleType", route: str) -> None:
-    """Wrap ``ClientRequest.send`` of ``aiohttp.client_reqrep``."""
+def send(module: "ModuleType", route: str) -> "Callable[..., Awaitable[Any]]":
+    """The wrapper of ``ClientRequest.send`` (``aiohttp.client_reqrep``)."""
 
-    async def send(wrapped: "Any", instance: "Any", args: "tuple[Any, ...]", kwargs: "dict[str, Any]") -> "Any":
+    async def around(wrapped: "Any", instance: "Any", args: "tuple[Any, ...]", kwargs: "dict[str, Any]") -> "Any":
         await sign_request(route, instance)
         return await wrapped(*args, **kwargs)
 
-    hook_async_method(module.ClientRequest, "send", send)
+    return around

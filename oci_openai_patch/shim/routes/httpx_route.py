@@ -8,10 +8,11 @@ is one of this package's already (an openai client the shim or ``OciOpenAI`` sig
 auth the caller chose), and one that carries an OCI signature.
 """
 
-from . import hook_async_method, hook_method, route_signing
+from . import route_signing
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
     from types import ModuleType
     from typing import Any
 
@@ -39,22 +40,28 @@ def _signing_auth(route: str, client: "Any", request: "Any", kwargs: "dict[str, 
     return state.route_auth(route).for_http_client(client, delegate=own)
 
 
-def hook(module: "ModuleType", route: str) -> None:
-    """Wrap ``send`` of the module's ``Client`` and ``AsyncClient``."""
+def _sign_arguments(route: str, instance: "Any", args: "tuple[Any, ...]", kwargs: "dict[str, Any]") -> None:
+    request = args[0] if args else kwargs.get("request")
+    auth = _signing_auth(route, instance, request, kwargs) if request is not None else None
+    if auth is not None:
+        kwargs["auth"] = auth
 
-    def arguments(instance: "Any", args: "tuple[Any, ...]", kwargs: "dict[str, Any]") -> None:
-        request = args[0] if args else kwargs.get("request")
-        auth = _signing_auth(route, instance, request, kwargs) if request is not None else None
-        if auth is not None:
-            kwargs["auth"] = auth
 
-    def send(wrapped: "Any", instance: "Any", args: "tuple[Any, ...]", kwargs: "dict[str, Any]") -> "Any":
-        arguments(instance, args, kwargs)
+def send(module: "ModuleType", route: str) -> "Callable[..., Any]":
+    """The wrapper of ``Client.send``."""
+
+    def around(wrapped: "Any", instance: "Any", args: "tuple[Any, ...]", kwargs: "dict[str, Any]") -> "Any":
+        _sign_arguments(route, instance, args, kwargs)
         return wrapped(*args, **kwargs)
 
-    async def send_async(wrapped: "Any", instance: "Any", args: "tuple[Any, ...]", kwargs: "dict[str, Any]") -> "Any":
-        arguments(instance, args, kwargs)
+    return around
+
+
+def send_async(module: "ModuleType", route: str) -> "Callable[..., Awaitable[Any]]":
+    """The wrapper of ``AsyncClient.send``."""
+
+    async def around(wrapped: "Any", instance: "Any", args: "tuple[Any, ...]", kwargs: "dict[str, Any]") -> "Any":
+        _sign_arguments(route, instance, args, kwargs)
         return await wrapped(*args, **kwargs)
 
-    hook_method(module.Client, "send", send)
-    hook_async_method(module.AsyncClient, "send", send_async)
+    return around

@@ -8,10 +8,11 @@ body bytes); a request to an OCI host is signed there, in place.
 
 from urllib.parse import urlsplit
 
-from . import hook_async_method, hook_method, route_signing
+from . import route_signing
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
     from types import ModuleType
     from typing import Any
 
@@ -37,10 +38,10 @@ def _write_back(request: "Any", signed: "route_signing.Signed") -> None:
     request.body = signed.body
 
 
-def hook_sync(module: "ModuleType", route: str) -> None:
-    """Wrap ``StdlibTransport.stream``."""
+def stream(module: "ModuleType", route: str) -> "Callable[..., Any]":
+    """The wrapper of ``StdlibTransport.stream``."""
 
-    def stream(wrapped: "Any", instance: "Any", args: "tuple[Any, ...]", kwargs: "dict[str, Any]") -> "Any":
+    def around(wrapped: "Any", instance: "Any", args: "tuple[Any, ...]", kwargs: "dict[str, Any]") -> "Any":
         request = args[0] if args else kwargs.get("request")
         if request is not None and _needs_signing(request):
             _refuse_if_proxied(route, instance, request)
@@ -49,13 +50,14 @@ def hook_sync(module: "ModuleType", route: str) -> None:
             )
         return wrapped(*args, **kwargs)
 
-    hook_method(module.StdlibTransport, "stream", stream)
+    return around
 
 
-def hook_async(module: "ModuleType", route: str) -> None:
-    """Wrap ``StdlibAsyncTransport._do_stream`` (``stream`` returns a context manager that awaits it)."""
+def do_stream(module: "ModuleType", route: str) -> "Callable[..., Awaitable[Any]]":
+    """The wrapper of ``StdlibAsyncTransport._do_stream`` (``stream`` returns a context
+    manager that awaits it)."""
 
-    async def do_stream(wrapped: "Any", instance: "Any", args: "tuple[Any, ...]", kwargs: "dict[str, Any]") -> "Any":
+    async def around(wrapped: "Any", instance: "Any", args: "tuple[Any, ...]", kwargs: "dict[str, Any]") -> "Any":
         request = args[0] if args else kwargs.get("request")
         if request is not None and _needs_signing(request):
             _refuse_if_proxied(route, instance, request)
@@ -65,4 +67,4 @@ def hook_async(module: "ModuleType", route: str) -> None:
             _write_back(request, signed)
         return await wrapped(*args, **kwargs)
 
-    hook_async_method(module.StdlibAsyncTransport, "_do_stream", do_stream)
+    return around

@@ -6,10 +6,11 @@ the shim signs for is replaced by its signed copy; a body that cannot be hashed 
 consuming it (a generator, a file) is refused.
 """
 
-from . import hook_method, route_signing
+from . import route_signing
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from types import ModuleType
     from typing import Any
 
@@ -61,14 +62,14 @@ def sign_prepared(route: str, request: "Any", proxies: "Any") -> None:
     request.body = signed.body if (signed.body or request.body is not None) else None
 
 
-def hook(module: "ModuleType", route: str) -> None:
-    """Wrap ``HTTPAdapter.send`` of ``requests.adapters``."""
+def send(module: "ModuleType", route: str) -> "Callable[..., Any]":
+    """The wrapper of ``HTTPAdapter.send`` (``requests.adapters``)."""
 
-    def send(wrapped: "Any", instance: "Any", args: "tuple[Any, ...]", kwargs: "dict[str, Any]") -> "Any":
+    def around(wrapped: "Any", instance: "Any", args: "tuple[Any, ...]", kwargs: "dict[str, Any]") -> "Any":
         request = args[0] if args else kwargs.get("request")
         if request is not None:
             proxies = kwargs.get("proxies", args[5] if len(args) > 5 else None)
             sign_prepared(route, request, proxies)
         return wrapped(*args, **kwargs)
 
-    hook_method(module.HTTPAdapter, "send", send)
+    return around

@@ -10,10 +10,11 @@ overrides ``request`` and never reaches this hook; ``requests`` has its own rout
 
 from urllib.parse import urlsplit
 
-from . import hook_method, route_signing
+from . import route_signing
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from types import ModuleType
     from typing import Any
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -53,11 +54,11 @@ def _body_bytes(route: str, method: str, url: str, body: "Any") -> bytes:
     )
 
 
-def hook(module: "ModuleType", route: str) -> None:
-    """Wrap ``http.client.HTTPConnection.request``."""
+def request(module: "ModuleType", route: str) -> "Callable[..., Any]":
+    """The wrapper of ``http.client.HTTPConnection.request``."""
     https_class = module.HTTPSConnection
 
-    def request(wrapped: "Any", instance: "Any", args: "tuple[Any, ...]", kwargs: "dict[str, Any]") -> "Any":
+    def around(wrapped: "Any", instance: "Any", args: "tuple[Any, ...]", kwargs: "dict[str, Any]") -> "Any":
         if len(args) < 2:
             return wrapped(*args, **kwargs)
         method, path = args[0], args[1]
@@ -83,7 +84,7 @@ def hook(module: "ModuleType", route: str) -> None:
             method, target, signed.body if (signed.body or body is not None) else None, dict(signed.headers), **rest
         )
 
-    hook_method(module.HTTPConnection, "request", request)
+    return around
 
 
 def _origin_form(url: str) -> str:
