@@ -4,7 +4,7 @@ and its imports.
 - **A request to a host the shim does not sign for**, through each stack, with the shim
   on: in one child process, the hooked method and the original it wraps (its
   ``__wrapped__``) take turns on the class, in batches of GET requests to a loopback
-  server that is no OCI host, the order swapped every round. What is compared is the CPU
+  server that is no OCI host, each round in the order ABBA or BAAB. What is compared is the CPU
   time of the sending thread (``time.thread_time``: the server's work and the waits left
   out, which makes the ratio stricter than wall time and far less noisy on a shared
   machine, where wall-time batches moved by up to a tenth in an A/A run); the median of the
@@ -67,12 +67,15 @@ def batch(function):
     return (time.thread_time() - started) / 20
 batch(hooked)  # the first request builds the shim's state and decides the host
 ratios, seconds = [], {{"off": [], "on": []}}
-for round in range(160):
-    order = (("off", original), ("on", hooked)) if round % 2 else (("on", hooked), ("off", original))
-    times = {{side: batch(function) for side, function in order}}
+for round in range(200):
+    # ABBA, then BAAB: a drift of the machine's speed within a round cancels out.
+    first, second = (("off", original), ("on", hooked)) if round % 2 else (("on", hooked), ("off", original))
+    times = {{"off": 0.0, "on": 0.0}}
+    for side, function in (first, second, second, first):
+        spent = batch(function)
+        times[side] += spent
+        seconds[side].append(spent)
     ratios.append(times["on"] / times["off"])
-    for side in times:
-        seconds[side].append(times[side])
 setattr(cls, "{method}", hooked)
 ratios.sort()
 print(json.dumps({{"ratio": ratios[len(ratios) // 2], "on": min(seconds["on"]), "off": min(seconds["off"])}}))

@@ -22,8 +22,12 @@ from oci_openai_patch.testing.tls import TestCertificateAuthority
 PROJECT = "ocid1.generativeaiproject.oc1.us-chicago-1.aaaaforkafteruse"
 
 PROGRAM = """
-import asyncio, multiprocessing, os, sys
+import asyncio, faulthandler, multiprocessing, os, sys
 import openai
+
+# A child that crashes or hangs says where, on the stderr the test shows: a lost or stuck
+# child otherwise surfaces only as the parent's timeout, with no trace of its own.
+faulthandler.enable()
 
 MODE, ROUTE, RUNS = os.environ["MODE"], os.environ["ROUTE"], int(os.environ.get("RUNS", "4"))
 CHAT = dict(model="m", messages=[{"role": "user", "content": "x" * 2000}])
@@ -61,6 +65,14 @@ async def send_async():
 
 
 def burst(count):
+    faulthandler.dump_traceback_later(40)  # every thread's stack, if this burst is stuck
+    try:
+        return _burst(count)
+    finally:
+        faulthandler.cancel_dump_traceback_later()
+
+
+def _burst(count):
     errors = []
     if MODE == "async":
         async def run():

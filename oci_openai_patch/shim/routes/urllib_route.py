@@ -62,11 +62,19 @@ def request(module: "ModuleType", route: str) -> "Callable[..., Any]":
         if len(args) < 2:
             return wrapped(*args, **kwargs)
         method, path = args[0], args[1]
-        body = args[2] if len(args) > 2 else kwargs.get("body")
-        headers = args[3] if len(args) > 3 else kwargs.get("headers", {})
-        scheme, host, port, proxied = _origin(instance, path, https_class)
+        if path[:1] == "/" and not instance._tunnel_host:  # the common case, without a call
+            scheme, host, port, proxied = (
+                "https" if isinstance(instance, https_class) else "http",
+                instance.host,
+                instance.port,
+                False,
+            )
+        else:
+            scheme, host, port, proxied = _origin(instance, path, https_class)
         if not route_signing.bound_for_oci(scheme, host, port):
             return wrapped(*args, **kwargs)
+        body = args[2] if len(args) > 2 else kwargs.get("body")
+        headers = args[3] if len(args) > 3 else kwargs.get("headers", {})
         assert host is not None  # an origin without a host is never signed for
         netloc = _netloc(scheme, host, port)
         full_url = path if proxied else f"{scheme}://{netloc}{path}"
