@@ -62,15 +62,7 @@ def request(module: "ModuleType", route: str) -> "Callable[..., Any]":
         if len(args) < 2:
             return wrapped(*args, **kwargs)
         method, path = args[0], args[1]
-        if path[:1] == "/" and not instance._tunnel_host:  # the common case, without a call
-            scheme, host, port, proxied = (
-                "https" if isinstance(instance, https_class) else "http",
-                instance.host,
-                instance.port,
-                False,
-            )
-        else:
-            scheme, host, port, proxied = _origin(instance, path, https_class)
+        scheme, host, port, proxied = _origin(instance, path, https_class)
         if not route_signing.bound_for_oci(scheme, host, port):
             return wrapped(*args, **kwargs)
         body = args[2] if len(args) > 2 else kwargs.get("body")
