@@ -98,6 +98,8 @@ def _wrap_method(route: str, module: "ModuleType", cls: type, name: str, target:
     if getattr(original, ROUTE_MARK, False):
         return
     built: list[Any] = []
+    # Bound once here: ``original.__get__`` looked up per call would make an object per request.
+    bind = original.__get__
 
     def around() -> "Any":
         if not built:
@@ -109,12 +111,12 @@ def _wrap_method(route: str, module: "ModuleType", cls: type, name: str, target:
     if is_async:
 
         async def method(self: "Any", *args: "Any", **kwargs: "Any") -> "Any":
-            return await (built[0] if built else around())(original.__get__(self, type(self)), self, args, kwargs)
+            return await (built[0] if built else around())(bind(self, type(self)), self, args, kwargs)
 
     else:
 
         def method(self: "Any", *args: "Any", **kwargs: "Any") -> "Any":  # type: ignore[misc]
-            return (built[0] if built else around())(original.__get__(self, type(self)), self, args, kwargs)
+            return (built[0] if built else around())(bind(self, type(self)), self, args, kwargs)
 
     for attribute in ("__module__", "__name__", "__qualname__", "__doc__"):
         setattr(method, attribute, getattr(original, attribute, None))

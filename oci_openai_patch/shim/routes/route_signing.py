@@ -59,13 +59,13 @@ def bound_for_oci(scheme: str, host: "str | None", port: "int | None") -> bool:
         return False
     origin = (scheme, host, port)
     verdicts = state.route_verdicts
-    verdict = verdicts.get(origin)
+    verdict: bool | None = verdicts.get(origin)
     if verdict is None:
         verdict = state.policy.allows(scheme, host, port)
         if len(verdicts) >= 256:
             verdicts.clear()
         verdicts[origin] = verdict
-    return bool(verdict)
+    return verdict  # a bool from the policy: no bool() call on this per-request path
 
 
 def url_bound_for_oci(url: str) -> bool:

@@ -23,7 +23,7 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 def _origin(connection: "Any", url: str, https_class: type) -> "tuple[str, str | None, int | None, bool]":
     """Where the request goes: scheme, host, port, and whether a plain-http proxy carries it
     (the URL is then absolute). Read off the connection, without building any string."""
-    if url[:4].lower() == "http" and "://" in url[:8]:
+    if url[:1] != "/" and url[:4].lower() == "http" and "://" in url[:8]:  # origin-form paths first
         parts = urlsplit(url)
         return parts.scheme.lower(), parts.hostname, parts.port, True
     scheme = "https" if isinstance(connection, https_class) else "http"
