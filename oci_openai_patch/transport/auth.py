@@ -38,7 +38,7 @@ from . import inherited_connections
 from .http_auth_base import HttpxAuthBase
 from .redirects import install as guard_redirects
 from .request_errors import for_openai
-from .request_headers import strip_oci_headers
+from .request_headers import send_read_body_with_its_length, strip_oci_headers
 from .request_rewrite import rewrite_model, route_deployment
 from .signed_request import apply, prepare
 
@@ -237,6 +237,7 @@ class OciAuth(HttpxAuthBase):  # type: ignore[misc]
         self._track_sending_client()
         self._refuse_if_proxied(request)
         yield _ReadBody(request)
+        send_read_body_with_its_length(request.headers)
         request = rewrite_model(request, self.model_map)
         route_deployment(request, self.deployment_routing)
         self._add_signed_headers(request, on_loop=on_loop)

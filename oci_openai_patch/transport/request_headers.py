@@ -46,6 +46,14 @@ def strip_oci_headers(headers: Any) -> None:
         del headers["authorization"]
 
 
+def send_read_body_with_its_length(headers: Any) -> None:
+    """A streamed body, read into memory to be hashed, goes out with a ``Content-Length``
+    (which the signature covers, as every OCI service requires) instead of chunked framing:
+    both headers at once make the server read the framing as the body, or refuse it."""
+    if "transfer-encoding" in headers:
+        del headers["transfer-encoding"]
+
+
 def is_not_given(value: object) -> bool:
     """openai's "argument not given" sentinels (``NOT_GIVEN``, and ``omit`` from 2.x on)."""
     return type(value).__name__ in ("NotGiven", "Omit")
