@@ -263,7 +263,7 @@ def test_a_given_delegation_token_starts_no_file_check_on_a_loop() -> None:
     token = DelegationToken(value="given-token")
     token._checked = time.monotonic() - 3600  # long past the recheck interval
     assert token.on_loop() == "given-token"
-    assert token._checking_in is None
+    assert token._check_started == 0.0  # no check was started (it would have stamped its start)
 
 
 def test_a_slow_file_check_is_reported_once_after_its_time(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
