@@ -132,8 +132,9 @@ def test_reloads_are_logged_with_their_cause(tmp_path: Path, caplog: pytest.LogC
     credentials.refresh(credentials.get())
     credentials._key = type(first)(first.key_id, first.private_key, first.expires_at, refresh_at=1.0)
     credentials.get()
-    causes = [record.args[1] for record in caplog.records if "credentials loaded" in record.getMessage()]
-    assert causes == ["first use", "invalidate()", "401", "expiry"]  # type: ignore[index]
+    loads = [(r.levelname, r.args[1]) for r in caplog.records if "credentials loaded" in r.getMessage()]  # type: ignore[index]
+    # The first load is routine (debug); a reload is worth a line at info.
+    assert loads == [("DEBUG", "first use"), ("INFO", "invalidate()"), ("INFO", "401"), ("INFO", "expiry")]
 
 
 def test_a_401_stamped_at_the_reloads_own_instant_is_answered_by_it(tmp_path: Path) -> None:
@@ -280,3 +281,118 @@ def test_a_slow_file_check_is_reported_once_after_its_time(tmp_path: Path, caplo
     token.on_loop()
     token.on_loop()
     assert len([r for r in caplog.records if "has not returned" in r.getMessage()]) == 1
+
+
+# -- the SDK-backed principals ----------------------------------------------------------
+
+
+def test_an_abandoned_token_fetch_runs_in_a_named_daemon_thread(oci_instance_identity: object) -> None:
+    import threading
+
+    from oci_openai_patch import OciInstancePrincipalAuth
+
+    oci_instance_identity.delay = 3.0  # type: ignore[attr-defined]
+    with pytest.raises(CredentialsError):
+        OciInstancePrincipalAuth(timeout=0.5)
+    # The worker still waits on the slow federation: it must not keep the interpreter from exiting.
+    workers = [thread for thread in threading.enumerate() if thread.name == "oci-openai-patch-token"]
+    assert workers and all(thread.daemon for thread in workers)
+
+
+def test_an_sdk_principals_key_expires_with_its_token(oci_instance_identity: object) -> None:
+    from oci_openai_patch.credentials import instance_principal
+    from oci_openai_patch.oci_config import jwt_expiry
+
+    key = instance_principal(timeout=10).get()
+    assert key.key_id.startswith("ST$")
+    assert key.expires_at is not None and key.expires_at == jwt_expiry(key.key_id[3:])
+
+
+def test_instance_principal_failures_name_the_metadata_and_federation_they_used(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from oci_openai_patch.credentials import instance_principal
+
+    async def built_on_a_loop(**kwargs: object) -> object:  # no fetch on a loop: nothing contacted
+        return instance_principal(timeout=5, **kwargs)
+
+    monkeypatch.delenv("OCI_METADATA_BASE_URL", raising=False)
+    monkeypatch.delenv("OCI_OPENAI_FEDERATION_ENDPOINT", raising=False)
+    credentials = asyncio.run(built_on_a_loop())
+    assert credentials._source() == (  # type: ignore[attr-defined]
+        "instance metadata (http://169.254.169.254/opc/v2) or the region's federation endpoint"
+    )
+    delegated = asyncio.run(built_on_a_loop(delegation_token=DelegationToken(value="delegation")))
+    assert (credentials.kind, delegated.kind) == ("instance_principal", "delegation_token")  # type: ignore[attr-defined]
+
+
+def test_token_principal_auths_keep_their_refresh_interval_and_routing(
+    oci_resource_principal: object,
+) -> None:
+    from oci_openai_patch import OciResourcePrincipalAuth
+
+    auth = OciResourcePrincipalAuth(refresh_interval=0.5, deployment_routing="header")
+    assert auth.deployment_routing == "header"
+    assert auth.credentials.current() is not None
+    time.sleep(0.6)
+    assert auth.credentials.current() is None  # older than refresh_interval: reloaded before use
+
+
+def test_an_api_key_profiles_region_and_a_profile_without_one(tmp_path: Path) -> None:
+    from oci_openai_patch.credentials import ApiKeyCredentials
+    from oci_openai_patch.testing import make_api_key_profile
+
+    profile = make_api_key_profile(tmp_path, SignatureVerifier())
+    config = Path(profile.config_file)
+    lines = [line for line in config.read_text(encoding="utf-8").splitlines() if not line.startswith("region")]
+    config.write_text("\n".join([*lines, ""]), encoding="utf-8")
+    assert ApiKeyCredentials(config_file=str(config)).region() is None
+    config.write_text("\n".join([*lines, "region = ap-tokyo-1", ""]), encoding="utf-8")
+    assert ApiKeyCredentials(config_file=str(config)).region() == ("ap-tokyo-1", f"profile [DEFAULT] of {config}")
+
+
+# -- headers, host entries and identity-service errors --------------------------------
+
+
+def test_the_control_plane_gets_the_compartment_under_one_name_only() -> None:
+    from oci_openai_patch.transport.request_headers import oci_headers
+
+    assert oci_headers("ocid1.compartment.oc1..c", None, plane="control") == {
+        "opc-compartment-id": "ocid1.compartment.oc1..c"
+    }
+    assert oci_headers("ocid1.compartment.oc1..c", None, plane="data") == {
+        "CompartmentId": "ocid1.compartment.oc1..c",
+        "opc-compartment-id": "ocid1.compartment.oc1..c",
+    }
+
+
+def test_a_host_entry_with_user_information_is_echoed_without_it() -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        HostPattern.parse("admin:hunter2@bad host@example.com")
+    message = str(caught.value)
+    assert "hunter2" not in message and "admin" not in message
+    assert "'***@example.com' is not a host" in message
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b'{"code": "NotAuthenticated", "message": "token expired"}', "HTTP 401 NotAuthenticated: token expired"),
+        (b'{"message": "token expired"}', "HTTP 401: token expired"),
+        (b'{"code": "NotAuthenticated"}', "HTTP 401 NotAuthenticated"),
+        (b"{}", "HTTP 401"),
+        (b"<html>proxy error</html>", "HTTP 401"),
+        (None, "HTTP 401"),
+    ],
+)
+def test_an_identity_services_refusal_is_reported_from_its_error_document(body: bytes | None, reason: str) -> None:
+    from oci_openai_patch.credentials.fetch_failures import _http_reason
+
+    class Response:
+        @property
+        def content(self) -> bytes:
+            if body is None:
+                raise RuntimeError("the body was already consumed")
+            return body
+
+    assert _http_reason(401, Response()) == reason
