@@ -93,6 +93,12 @@ def _wrap_method(route: str, module: "ModuleType", cls: type, name: str, target:
     not load) here would cost more than the stack's own import. The wrapper gets what
     ``functools.update_wrapper`` copies, stays a coroutine function for a coroutine method,
     and binds as the original did (its own descriptor).
+
+    A route module may also offer ``<factory>_steady(module, route, original, around)``:
+    the method to run from the first call on, which answers a request to a host already
+    decided foreign in one frame (or None, where it cannot). It takes this wrapper's place
+    on the class at the first call, unless something else has wrapped the method since
+    (that wrapper holds this one, which then stays in use).
     """
     original = cls.__dict__[name]
     if getattr(original, ROUTE_MARK, False):
@@ -106,6 +112,10 @@ def _wrap_method(route: str, module: "ModuleType", cls: type, name: str, target:
             route_module, _, factory = target.partition(":")
             found = __import__(f"{__package__}.routes.{route_module}", fromlist=[factory])
             built.append(getattr(found, factory)(module, route))
+            steady = getattr(found, f"{factory}_steady", None)
+            replacement = steady(module, route, original, built[0]) if steady is not None else None
+            if replacement is not None and cls.__dict__.get(name) is method:
+                setattr(cls, name, _dressed(replacement, original))
         return built[0]
 
     if is_async:
@@ -118,12 +128,17 @@ def _wrap_method(route: str, module: "ModuleType", cls: type, name: str, target:
         def method(self: "Any", *args: "Any", **kwargs: "Any") -> "Any":  # type: ignore[misc]
             return (built[0] if built else around())(bind(self, type(self)), self, args, kwargs)
 
+    setattr(cls, name, _dressed(method, original))
+
+
+def _dressed(method: "Callable[..., Any]", original: "Any") -> "Callable[..., Any]":
+    """``method`` with what ``functools.update_wrapper`` copies from ``original``, and the mark."""
     for attribute in ("__module__", "__name__", "__qualname__", "__doc__"):
         setattr(method, attribute, getattr(original, attribute, None))
     method.__dict__.update(getattr(original, "__dict__", {}))
     method.__wrapped__ = original  # type: ignore[attr-defined]
     setattr(method, ROUTE_MARK, True)
-    setattr(cls, name, method)
+    return method
 
 
 def watch_routes(disabled: "Collection[str]") -> None:

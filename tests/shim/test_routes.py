@@ -184,6 +184,67 @@ def test_a_host_the_shim_does_not_sign_for_is_untouched(oci_endpoint, oci_api_ke
     assert "openai-project" not in request.headers and not oci_endpoint.requests
 
 
+URLLIB_TURNS = """
+import http.client, os, urllib.request
+KEY = {"Authorization": "Bearer " + os.environ["OPENAI_API_KEY"], "Content-Type": "application/json"}
+def send(base):
+    request = urllib.request.Request(base + "/chat/completions", data=CHAT.encode(), headers=KEY)
+    urllib.request.urlopen(request).read()
+first = http.client.HTTPConnection.__dict__["request"]
+"""
+
+
+def test_urllibs_steady_method_decides_each_request_as_the_first_call_did(oci_endpoint, oci_api_key_profile) -> None:  # type: ignore[no-untyped-def]
+    """The first call puts the route's steady method on the class (one frame for a host
+    already decided foreign): foreign, foreign, OCI, foreign after it are untouched,
+    untouched, signed, untouched, and the steady method wraps the same original."""
+    program = (
+        URLLIB_TURNS
+        + """
+send(os.environ["OTHER"])
+steady = http.client.HTTPConnection.__dict__["request"]
+print(steady is not first, steady.__wrapped__ is first.__wrapped__, steady.__name__)
+for base in (os.environ["OTHER"], os.environ["URL"], os.environ["OTHER"]):
+    send(base)
+"""
+    )
+    with OciTestEndpoint(require_signature=False) as other:
+        out = run_program(f"CHAT = {CHAT!r}\n" + program, _env(oci_endpoint, oci_api_key_profile, OTHER=other.base_url))
+        foreign = other.requests
+    assert out.split() == ["True", "True", "request"], out
+    assert len(foreign) == 3 and all(request.headers.get("authorization") == f"Bearer {APP_KEY}" for request in foreign)
+    assert not any(request.verified or "openai-project" in request.headers for request in foreign)
+    (signed,) = oci_endpoint.requests
+    assert signed.verified, signed.reason
+    _keyless(oci_endpoint)
+
+
+def test_urllibs_route_stays_under_a_wrapper_put_on_it_after_the_hook(oci_endpoint, oci_api_key_profile) -> None:  # type: ignore[no-untyped-def]
+    """Another instrumentation wrapped ``HTTPConnection.request`` after the hook and before
+    the first request: the first call must not put the steady method over that wrapper,
+    and every OCI request still goes through the route, signed."""
+    program = (
+        URLLIB_TURNS
+        + """
+calls = []
+def instrumented(self, *args, **kwargs):
+    calls.append(args[1])
+    return first(self, *args, **kwargs)
+http.client.HTTPConnection.request = instrumented
+for base in (os.environ["URL"], os.environ["OTHER"], os.environ["URL"]):
+    send(base)
+print(http.client.HTTPConnection.__dict__["request"] is instrumented, len(calls))
+"""
+    )
+    with OciTestEndpoint(require_signature=False) as other:
+        out = run_program(f"CHAT = {CHAT!r}\n" + program, _env(oci_endpoint, oci_api_key_profile, OTHER=other.base_url))
+        (foreign,) = other.requests
+    assert out.split() == ["True", "3"], out
+    assert foreign.headers.get("authorization") == f"Bearer {APP_KEY}" and not foreign.verified
+    assert len(oci_endpoint.requests) == 2 and all(request.verified for request in oci_endpoint.requests)
+    _keyless(oci_endpoint)
+
+
 @pytest.mark.parametrize("route", sorted(PROGRAMS))
 def test_an_already_signed_request_keeps_its_one_signature(oci_endpoint, oci_api_key_profile, route) -> None:  # type: ignore[no-untyped-def]
     """Signed as LiteLLM's ``oci/`` provider and langchain-oci sign, headers first: the

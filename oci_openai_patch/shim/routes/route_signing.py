@@ -37,13 +37,18 @@ class Signed:
 _patch: "Any" = None
 
 
-def _state() -> "Any":
+def patch_module() -> "Any":
+    """:mod:`..patch`, imported on first use (with what it imports: the first request's cost)."""
     global _patch
-    if _patch is None:  # the patch module (and what it imports) comes with the first request
+    if _patch is None:
         from .. import patch
 
         _patch = patch
-    return _patch.active_state()
+    return _patch
+
+
+def _state() -> "Any":
+    return patch_module().active_state()
 
 
 def bound_for_oci(scheme: str, host: "str | None", port: "int | None") -> bool:

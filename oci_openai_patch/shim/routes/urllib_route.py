@@ -87,6 +87,35 @@ def request(module: "ModuleType", route: str) -> "Callable[..., Any]":
     return around
 
 
+def request_steady(
+    module: "ModuleType", route: str, original: "Callable[..., Any]", around: "Callable[..., Any]"
+) -> "Callable[..., Any] | None":
+    """``HTTPConnection.request`` from its first call on (``shim.bootstrap._wrap_method``).
+
+    The common request, an origin-form path on a direct connection to a host the shim has
+    already decided not to sign for, is sent from this one frame: the origin and its cached
+    verdict are read as :func:`_origin` and :func:`.route_signing.bound_for_oci` read them,
+    inline (``benchmarks/routes.py`` measures this path against the unhooked method). Every
+    other request (a first look at a host, a proxy, a tunnel, an OCI host, the shim off)
+    takes the full path through ``around``. None (the generic wrapper stays) where the
+    original is not a plain function, which only binding calls right (a wrapt wrapper).
+    """
+    if type(original) is not type(_origin_form):
+        return None
+    https_class = module.HTTPSConnection
+    patch_module = route_signing.patch_module()
+
+    def request(self: "Any", *args: "Any", **kwargs: "Any") -> "Any":
+        if len(args) > 1 and args[1][:1] == "/" and not self._tunnel_host:
+            state = patch_module._state
+            scheme = "https" if isinstance(self, https_class) else "http"
+            if state is not None and state.route_verdicts.get((scheme, self.host, self.port)) is False:
+                return original(self, *args, **kwargs)
+        return around(original.__get__(self, type(self)), self, args, kwargs)
+
+    return request
+
+
 def _origin_form(url: str) -> str:
     parts = urlsplit(url)
     return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
