@@ -186,6 +186,92 @@ def test_the_log_says_once_where_streamed_requests_went(tmp_path: Path, caplog: 
     assert len(lines) == 1 and "OCI_OPENAI_DEPLOYMENT_ROUTING=off" in lines[0], lines
 
 
+@pytest.mark.parametrize("library", ["httpx", "httpx2"])
+def test_a_routed_request_keeps_its_host_and_query_and_gets_the_headers(
+    library: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """``route_deployment`` on the request object itself, as the auth flow calls it before
+    signing: target replaced (query kept), routing headers set, one log line per change."""
+    from oci_openai_patch.transport.request_rewrite import LOGGED_ROUTING, route_deployment
+
+    module = pytest.importorskip(library)
+    LOGGED_ROUTING.clear()
+
+    def routed(mode: str, body: bytes) -> Any:
+        request = module.Request("POST", BASE_URL + "/chat/completions?api-version=2", content=body)
+        route_deployment(request, mode)
+        return request
+
+    with caplog.at_level(logging.INFO, logger="oci_openai_patch"):
+        first = routed("header", STREAMED)
+        routed("header", PLAIN)
+        moved = routed("path", STREAMED)
+        routed("path", STREAMED)
+    assert (first.url.host, first.url.raw_path) == (HOST, (STREAMING + "?api-version=2").encode())
+    assert (first.headers["route"], first.headers["enable-streaming"]) == ("/v1/chat/completions", "true")
+    assert moved.url.raw_path == (STREAMING + "/v1/chat/completions?api-version=2").encode()
+    assert "route" not in moved.headers and "enable-streaming" not in moved.headers
+    lines = [record.getMessage() for record in caplog.records]
+    assert len(lines) == 2, lines
+    assert lines[0].startswith("model deployment: requests go to /<OCID>/predict or /predictWithResponseStream")
+    assert "(deployment_routing=header; OCI_OPENAI_DEPLOYMENT_ROUTING=off sends them as they are)" in lines[0]
+    assert lines[1].startswith("model deployment: streamed requests go to /<OCID>/predictWithResponseStream")
+    assert "(deployment_routing=path;" in lines[1]
+    assert sorted(LOGGED_ROUTING) == ["header routing", "streaming endpoint"]
+
+
+@pytest.mark.parametrize(
+    ("mode", "url"),
+    [
+        ("path", BASE_URL + "/chat/completions"),  # a plain body stays on /predict
+        ("off", BASE_URL + "/chat/completions"),
+        ("header", "https://inference.generativeai.us-chicago-1.oci.oraclecloud.com/openai/v1/chat/completions"),
+    ],
+)
+def test_a_request_with_nowhere_else_to_go_is_left_as_it_is(mode: str, url: str) -> None:
+    from oci_openai_patch.transport.request_rewrite import route_deployment
+
+    request = httpx.Request("POST", url, content=PLAIN if mode == "path" else STREAMED)
+    before, headers = request.url, list(request.headers.raw)
+    route_deployment(request, mode)
+    assert request.url is before and list(request.headers.raw) == headers
+
+
+@pytest.mark.parametrize("library", ["httpx", "httpx2"])
+@pytest.mark.parametrize(
+    "target", [b"/ocid1.x/predictWithResponseStream", b"/ocid1.x/predict?n=1&m=2", b"/a%20b/predict?q=%2F"]
+)
+def test_a_new_target_replaces_the_path_and_query_and_nothing_else(library: str, target: bytes) -> None:
+    from oci_openai_patch.transport.request_rewrite import _with_target
+
+    module = pytest.importorskip(library)
+    url = module.URL(f"https://user:pw@{HOST}:8443/ocid1.x/predict/v1/chat?n=1&m=2#frag")
+    moved = _with_target(url, target)
+    assert type(moved) is type(url) and moved.raw_path == target
+    assert (moved.scheme, moved.userinfo, moved.host, moved.port, moved.fragment) == (
+        "https",
+        b"user:pw",
+        HOST,
+        8443,
+        "frag",
+    )
+    assert url.raw_path == b"/ocid1.x/predict/v1/chat?n=1&m=2"  # the original is not changed
+
+
+def test_a_url_type_without_a_parsed_reference_is_copied_by_its_own_method() -> None:
+    from oci_openai_patch.transport.request_rewrite import _with_target
+
+    class OtherUrl:
+        def __init__(self, raw_path: bytes) -> None:
+            self.raw_path = raw_path
+
+        def copy_with(self, *, raw_path: bytes) -> OtherUrl:
+            return OtherUrl(raw_path)
+
+    moved = _with_target(OtherUrl(b"/ocid1.x/predict"), b"/ocid1.x/predictWithResponseStream?n=1")
+    assert isinstance(moved, OtherUrl) and moved.raw_path == b"/ocid1.x/predictWithResponseStream?n=1"
+
+
 # -- configuration ------------------------------------------------------------------------
 
 

@@ -5,7 +5,16 @@ from __future__ import annotations
 import pytest
 
 from oci_openai_patch.errors import ConfigurationError
-from oci_openai_patch.trust.hosts import HostPolicy, is_oci_service_host, parse_host_list, realm_table, region_base_url
+from oci_openai_patch.trust.hosts import (
+    HostPattern,
+    HostPolicy,
+    configured_hosts,
+    genai_plane,
+    is_oci_service_host,
+    parse_host_list,
+    realm_table,
+    region_base_url,
+)
 
 OCI_HOSTS = [
     "inference.generativeai.us-chicago-1.oci.oraclecloud.com",
@@ -108,3 +117,69 @@ def test_actions_api_path_and_unknown_region() -> None:
     assert region_base_url("us-chicago-1", "actions").endswith("/20231130/actions/v1")
     with pytest.raises(ConfigurationError, match="mars-north-1"):
         region_base_url("mars-north-1")
+
+
+CHICAGO = "generativeai.us-chicago-1.oci.oraclecloud.com"
+
+
+@pytest.mark.parametrize(
+    ("url", "plane"),
+    [
+        (f"https://inference.{CHICAGO}/openai/v1", "data"),
+        (f"https://inference.{CHICAGO}/openai/v1/", "data"),
+        (f"https://INFERENCE.{CHICAGO.upper()}./openai/v1", "data"),
+        (f"https://ppe.inference.{CHICAGO}/openai/v1", "data"),
+        (f"https://inference.{CHICAGO}", "data"),
+        (f"https://inference.{CHICAGO}/20231130/actions/v1", "actions"),
+        (f"https://inference.{CHICAGO}/20231130/Actions/v1/responses", "actions"),
+        (f"https://inference.{CHICAGO}/20231130/actions", "actions"),
+        (f"https://{CHICAGO}/20231130/actions/v1", "actions"),
+        (f"https://{CHICAGO}/20231130/openai/v1", "control"),
+        (f"https://inference.{CHICAGO}/20231130/openai/v1", "control"),
+        (f"https://inference.{CHICAGO}/20231130/OPENAI", "control"),
+        (f"https://{CHICAGO}/openai/v1", "control"),
+        (f"https://ppe.{CHICAGO}/openai/v1", "control"),
+        (f"https://{CHICAGO}", "control"),
+        ("https://modeldeployment.us-ashburn-1.oci.customer-oci.com/ocid1.datasciencemodeldeployment.oc1.x", None),
+        ("https://api.openai.com/v1", None),
+        ("/openai/v1", None),
+        ("", None),
+    ],
+)
+def test_the_generative_ai_plane_of_a_base_url(url: str, plane: str | None) -> None:
+    """Data plane (project or compartment), control plane (vector stores) or actions
+    (compartment): read off the host and the path, whatever their case."""
+    assert genai_plane(url) == plane
+
+
+def test_the_plane_of_a_url_object_is_read_from_its_text() -> None:
+    import httpx
+
+    assert genai_plane(httpx.URL(f"https://inference.{CHICAGO}/openai/v1")) == "data"  # type: ignore[arg-type]
+    assert genai_plane(httpx.URL(f"https://{CHICAGO}/20231130/openai/v1")) == "control"  # type: ignore[arg-type]
+
+
+def test_the_configured_hosts_are_the_given_ones_else_the_environments() -> None:
+    environ = {"OCI_OPENAI_HOSTS": "llm.example.com, 127.0.0.1:8080,"}
+    from_env = configured_hosts(None, environ)
+    assert from_env == (HostPattern("llm.example.com"), HostPattern("127.0.0.1", 8080))
+    assert configured_hosts(["given.example.com"], environ) == (HostPattern("given.example.com"),)
+    assert configured_hosts((), environ) == ()
+    assert configured_hosts(None, {}) == ()
+    assert configured_hosts([HostPattern("kept.example.com", 443)], environ) == (HostPattern("kept.example.com", 443),)
+
+
+def test_configured_hosts_read_the_process_environment_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OCI_OPENAI_HOSTS", "env.example.com")
+    assert configured_hosts(None) == (HostPattern("env.example.com"),)
+    monkeypatch.delenv("OCI_OPENAI_HOSTS")
+    assert configured_hosts(None) == ()
+
+
+def test_a_bad_configured_host_names_where_it_came_from() -> None:
+    with pytest.raises(ConfigurationError, match=r"^OCI_OPENAI_HOSTS: 'a b' is not a host"):
+        configured_hosts(None, {"OCI_OPENAI_HOSTS": "a b"})
+    with pytest.raises(ConfigurationError, match=r"^hosts: 'a b' is not a host"):
+        configured_hosts(["a b"], {})
+    with pytest.raises(ConfigurationError, match=r"^OciOpenAI\(hosts=\): 'a b' is not a host"):
+        configured_hosts(["a b"], {}, source="OciOpenAI(hosts=)")
