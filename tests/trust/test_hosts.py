@@ -183,3 +183,41 @@ def test_a_bad_configured_host_names_where_it_came_from() -> None:
         configured_hosts(["a b"], {})
     with pytest.raises(ConfigurationError, match=r"^OciOpenAI\(hosts=\): 'a b' is not a host"):
         configured_hosts(["a b"], {}, source="OciOpenAI(hosts=)")
+
+
+@pytest.mark.parametrize(
+    ("entry", "pattern"),
+    [
+        ("LLM.Example.COM", HostPattern("llm.example.com")),
+        ("  llm.example.com  ", HostPattern("llm.example.com")),
+        ("llm.example.com:1", HostPattern("llm.example.com", 1)),
+        ("llm.example.com:65535", HostPattern("llm.example.com", 65535)),
+        ("*.corp.example.com", HostPattern("corp.example.com", wildcard=True)),
+        ("*.Corp.Example:8443", HostPattern("corp.example", 8443, wildcard=True)),
+        ("[::1]", HostPattern("::1")),
+        ("[2001:DB8::1]:8443", HostPattern("2001:db8::1", 8443)),
+    ],
+)
+def test_a_host_entry_is_read_into_its_pattern(entry: str, pattern: HostPattern) -> None:
+    assert HostPattern.parse(entry) == pattern
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ("llm.example.com:0", "is not a host"),
+        ("llm.example.com:65536", "is not a host"),
+        ("llm.example.com:", "is not a host"),
+        ("llm.example.com.", "is not a host"),
+        ("[::1]:", "is not a host"),
+        ("*.", "is not a host"),
+        ("llm..example.com", "is not a host"),
+        ("llm.*.example.com", "is not a host"),
+        ("*.localhost", "is too broad; name at least two labels after *."),
+        ("*.co.uk", "covers the public suffix co.uk"),
+    ],
+)
+def test_a_bad_host_entry_says_why_under_its_source(entry: str, message: str) -> None:
+    with pytest.raises(ConfigurationError) as raised:
+        HostPattern.parse(entry, source="OciOpenAI(hosts=)")
+    assert str(raised.value).startswith(f"OciOpenAI(hosts=): {entry.strip()!r} ") and message in str(raised.value)
