@@ -11,7 +11,7 @@ import logging
 from typing import Any
 
 from ..credentials import SigningKey, redact_key_id
-from ..signature.signing import HeaderNames, PendingSignature, prepare_signature, rsa_sign
+from ..signature.signing import HeaderNames, PendingSignature, prepare_signature
 from .request_headers import STRIPPED_HEADERS, WATCHED_HEADERS
 
 logger = logging.getLogger("oci_openai_patch")
@@ -66,9 +66,3 @@ def apply(request: Any, pending: PendingSignature, signature: bytes, *, route: s
             redact_key_id(pending.key_id),
             route,
         )
-
-
-def sign(request: Any, key: SigningKey, *, fresh_date: bool, header_names: HeaderNames | None = None) -> None:
-    """Sign ``request`` in place, the RSA operation inline."""
-    pending = prepare(request, key, fresh_date=fresh_date, header_names=header_names)
-    apply(request, pending, rsa_sign(pending.private_key, pending.data))

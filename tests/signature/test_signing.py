@@ -9,9 +9,16 @@ from oci.signer import Signer
 from oracle import oci_signed_headers
 
 from oci_openai_patch.credentials import SigningKey
-from oci_openai_patch.signature.signing import body_digest, sign_request
+from oci_openai_patch.signature.signing import body_digest, rsa_sign, sign_request
 from oci_openai_patch.testing import SignatureVerifier, make_api_key_profile
-from oci_openai_patch.transport.signed_request import sign as _sign
+from oci_openai_patch.transport.signed_request import apply, prepare
+
+
+def _sign(request: httpx.Request, key: SigningKey, *, fresh_date: bool) -> None:
+    """Sign ``request`` in place as the auth flow does, the RSA operation inline."""
+    pending = prepare(request, key, fresh_date=fresh_date)
+    apply(request, pending, rsa_sign(pending.private_key, pending.data))
+
 
 DATE = "Thu, 26 Nov 2026 11:00:00 GMT"
 GENAI = "https://inference.generativeai.us-chicago-1.oci.oraclecloud.com"
