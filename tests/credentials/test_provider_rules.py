@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -217,3 +218,82 @@ def test_a_fetch_that_kept_failing_is_reported_with_its_last_failure_and_fix() -
         "the federation gave no token within 0.2 s; the last attempt failed: https://f/v1/x509: connection refused; "
         "start it"
     )
+
+
+# -- a session profile (credentials/session.py) ------------------------------------------
+
+
+def _session(tmp_path: Any) -> Any:
+    from oci_openai_patch.testing import SignatureVerifier, make_session_profile
+
+    return make_session_profile(tmp_path, SignatureVerifier())
+
+
+def test_a_session_reload_reads_a_token_file_being_rewritten_once_more(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``oci session refresh`` rewrites the token file in place: a reload that finds it
+    empty waits a moment and reads it again, before failing the request."""
+    from oci_openai_patch.credentials import SessionCredentials
+    from oci_openai_patch.credentials import session as session_module
+
+    profile = _session(tmp_path)
+    credentials = SessionCredentials(config_file=profile.config_file)
+    token = profile.rotate()
+    waits: list[float] = []
+
+    def rewritten_meanwhile(seconds: float) -> None:
+        waits.append(seconds)
+        Path(profile.token_file).write_text(token, encoding="utf-8")
+
+    Path(profile.token_file).write_text("", encoding="utf-8")
+    monkeypatch.setattr(session_module.time, "sleep", rewritten_meanwhile)
+    key = credentials.refresh(credentials.get())
+    assert key.key_id == "ST$" + token and waits == [0.1] == [session_module.SESSION_REREAD_DELAY_SECONDS]
+
+
+def test_a_session_token_file_still_empty_after_the_second_read_fails_the_reload(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from oci_openai_patch.credentials import SessionCredentials
+    from oci_openai_patch.credentials import session as session_module
+
+    profile = _session(tmp_path)
+    credentials = SessionCredentials(config_file=profile.config_file)
+    Path(profile.token_file).write_text("", encoding="utf-8")
+    waits: list[float] = []
+    monkeypatch.setattr(session_module.time, "sleep", waits.append)
+    with pytest.raises(ConfigurationError, match=profile.token_file):
+        credentials.refresh(credentials.get())
+    assert waits == [0.1]
+
+
+def test_a_session_token_file_empty_at_the_first_load_fails_at_once(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from oci_openai_patch.credentials import SessionCredentials
+    from oci_openai_patch.credentials import session as session_module
+
+    profile = _session(tmp_path)
+    Path(profile.token_file).write_text("", encoding="utf-8")
+    waits: list[float] = []
+    monkeypatch.setattr(session_module.time, "sleep", waits.append)
+    with pytest.raises(ConfigurationError, match=profile.token_file):
+        SessionCredentials(config_file=profile.config_file)
+    assert waits == []
+
+
+def test_a_session_reload_reads_the_session_key_again(tmp_path: Any) -> None:
+    """``oci session authenticate`` run again writes a new session key beside the new token."""
+    from oci_openai_patch.credentials import SessionCredentials
+    from oci_openai_patch.testing.profiles import new_private_key, write_private_key
+
+    profile = _session(tmp_path)
+    credentials = SessionCredentials(config_file=profile.config_file)
+    first = credentials.get()
+    replacement = new_private_key()
+    write_private_key(Path(profile.key_file), replacement)
+    profile.rotate()
+    second = credentials.refresh(first)
+    assert second.private_key.private_numbers() == replacement.private_numbers()
+    assert first.private_key.private_numbers() == profile.private_key.private_numbers()
