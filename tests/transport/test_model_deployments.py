@@ -272,6 +272,26 @@ def test_a_url_type_without_a_parsed_reference_is_copied_by_its_own_method() -> 
     assert isinstance(moved, OtherUrl) and moved.raw_path == b"/ocid1.x/predictWithResponseStream?n=1"
 
 
+def test_a_url_whose_parsed_reference_has_another_shape_is_copied_by_its_own_method() -> None:
+    """The fast path relies on httpx's internals (a named tuple with a ``path``): a URL
+    type that holds something else there is copied with ``copy_with``, not guessed at."""
+    from types import SimpleNamespace
+
+    from oci_openai_patch.transport.request_rewrite import _with_target
+
+    class OtherUrl:
+        def __init__(self, raw_path: bytes, reference: object) -> None:
+            self.raw_path = raw_path
+            self._uri_reference = reference
+
+        def copy_with(self, *, raw_path: bytes) -> OtherUrl:
+            return OtherUrl(raw_path, self._uri_reference)
+
+    for reference in (SimpleNamespace(path="/ocid1.x/predict"), "a parsed URL of another library"):
+        moved = _with_target(OtherUrl(b"/ocid1.x/predict", reference), b"/ocid1.x/predictWithResponseStream")
+        assert isinstance(moved, OtherUrl) and moved.raw_path == b"/ocid1.x/predictWithResponseStream"
+
+
 # -- configuration ------------------------------------------------------------------------
 
 
