@@ -76,3 +76,23 @@ def test_hosts_given_replace_oci_openai_hosts_and_left_out_take_them(
         assert shim._state is not None and shim._state.policy.extra == ()
     with shim.patched(auth=none):
         assert [p.host for p in shim._state.policy.extra] == ["from-env.example.com"]  # type: ignore[union-attr]
+
+
+def test_only_a_missing_bare_upper_case_name_is_taken_for_a_profile_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``OciUserPrincipalAuth("DEFAULT")`` is oci-openai's argument order mistaken; a file
+    of that name that exists, or a path, is a config file whatever its case."""
+    from oci_openai_patch.transport.principals import _config_file
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "PROD").write_text("[DEFAULT]\n")
+    assert _config_file("PROD") == "PROD"
+    assert _config_file(str(tmp_path / "MISSING")) == str(tmp_path / "MISSING")
+    assert _config_file("missing-config") == "missing-config"
+    with pytest.raises(ConfigurationError) as raised:
+        _config_file("DEFAULT")
+    assert str(raised.value) == (
+        "config_file='DEFAULT' looks like a profile name, not a file; the first argument is the config file "
+        "(as in oci-openai): pass profile_name='DEFAULT'"
+    )
