@@ -51,7 +51,7 @@ def prepare(
     )
 
 
-def apply(request: Any, pending: PendingSignature, signature: bytes, *, route: str = "openai") -> None:
+def apply(request: Any, pending: PendingSignature, signature: bytes, *, route: str) -> None:
     """Put the finished signature headers on ``request`` (``route``: the HTTP stack it
     came through, for the log)."""
     headers = request.headers

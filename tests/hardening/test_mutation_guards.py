@@ -66,6 +66,19 @@ def test_date_is_an_imf_fixdate_of_now() -> None:
     assert abs(parsed - time.time()) < 5
 
 
+def test_the_date_is_the_second_the_clock_reads_and_is_made_once_per_second(monkeypatch: pytest.MonkeyPatch) -> None:
+    from oci_openai_patch.signature import signing
+
+    clock = [1_000_000_000.25]
+    monkeypatch.setattr(signing.time, "time", lambda: clock[0])
+    monkeypatch.setattr(signing, "_last_date", (0, ""))
+    assert http_date() == "Sun, 09 Sep 2001 01:46:40 GMT"
+    clock[0] = 1_000_000_000.75
+    assert http_date() == "Sun, 09 Sep 2001 01:46:40 GMT" and signing._last_date[0] == 1_000_000_000
+    clock[0] = 1_000_000_061.0
+    assert http_date() == "Sun, 09 Sep 2001 01:47:41 GMT"
+
+
 def test_post_without_content_length_gets_it_and_the_digest(key_and_auth: tuple[Any, OciAuth]) -> None:
     added = _sign(key_and_auth[0], "POST", {}, b"hello")
     assert added["content-length"] == "5"

@@ -17,7 +17,7 @@ from oci_openai_patch.transport.signed_request import apply, prepare
 def _sign(request: httpx.Request, key: SigningKey, *, fresh_date: bool) -> None:
     """Sign ``request`` in place as the auth flow does, the RSA operation inline."""
     pending = prepare(request, key, fresh_date=fresh_date)
-    apply(request, pending, rsa_sign(pending.private_key, pending.data))
+    apply(request, pending, rsa_sign(pending.private_key, pending.data), route="openai")
 
 
 DATE = "Thu, 26 Nov 2026 11:00:00 GMT"

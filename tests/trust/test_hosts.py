@@ -131,6 +131,7 @@ CHICAGO = "generativeai.us-chicago-1.oci.oraclecloud.com"
         (f"https://ppe.inference.{CHICAGO}/openai/v1", "data"),
         (f"https://inference.{CHICAGO}", "data"),
         (f"https://inference.{CHICAGO}/20231130/actions/v1", "actions"),
+        (f"https://inference.{CHICAGO}/20231130/agents/v1", "data"),
         (f"https://inference.{CHICAGO}/20231130/Actions/v1/responses", "actions"),
         (f"https://inference.{CHICAGO}/20231130/actions", "actions"),
         (f"https://{CHICAGO}/20231130/actions/v1", "actions"),
