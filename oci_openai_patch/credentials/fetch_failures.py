@@ -69,7 +69,7 @@ def recording(log: FetchLog) -> Iterator[FetchLog]:
         _current.log = previous
 
 
-def _install() -> None:
+def _install() -> None:  # pragma: no mutate block
     """Wrap the SDK's ``requests.Session.send`` once per process."""
     global _installed
     if _installed:

@@ -318,7 +318,7 @@ class OciAuth(HttpxAuthBase):  # type: ignore[misc]
             flow.close()
 
 
-def _sending_client() -> Any:
+def _sending_client() -> Any:  # pragma: no mutate block
     """The httpx / httpx2 client running this auth flow, found on the call stack.
 
     An auth set on a client (``httpx.Client(auth=...)``) is never told which client it
@@ -347,7 +347,7 @@ def _client_in(frame: types.FrameType) -> Any:
     return candidate if hasattr(candidate, "_transport_for_url") else None
 
 
-def _client_driving_the_flow() -> Any:
+def _client_driving_the_flow() -> Any:  # pragma: no mutate block
     """:func:`_sending_client` for :meth:`OciAuth._track_sending_client`, on every signed
     request: only the frame where httpx and httpx2 drive the flow from is looked at
     (``_send_handling_auth`` <- the auth flow <- the signed flow <- the tracking call), a

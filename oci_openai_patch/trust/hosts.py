@@ -79,13 +79,13 @@ def realm_table() -> RealmTable:
     )
 
 
-def _str_dict(value: object) -> dict[str, str]:
+def _str_dict(value: object) -> dict[str, str]:  # pragma: no mutate block
     if not isinstance(value, dict):
         raise TypeError("the oci SDK's realm table is not a dict")
     return {str(k): str(v) for k, v in value.items()}
 
 
-def _literal_assignments(source: str) -> dict[str, object]:
+def _literal_assignments(source: str) -> dict[str, object]:  # pragma: no mutate block
     values: dict[str, object] = {}
     for node in ast.parse(source).body:
         if isinstance(node, ast.Assign) and len(node.targets) == 1:
