@@ -31,6 +31,10 @@ class Recorded:
         self.api_key = f"ST$token-of-{name}"
         self.private_key = PRIVATE_KEY
 
+    def refresh_security_token(self) -> None:
+        Recorded.calls.append(("refresh_security_token", {}))
+        self.api_key += "-refreshed"
+
 
 @pytest.fixture
 def sdk(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, dict[str, Any]]]:
@@ -199,3 +203,11 @@ def test_other_resource_principal_versions_go_through_the_sdk(
     assert sdk == [("get_resource_principals_signer", kwargs)]
     assert credentials.kind == "resource_principal"
     assert credentials._source() == f"the resource principal {version.strip()} token source"  # type: ignore[attr-defined]
+
+
+def test_a_401_refreshes_the_signer_built_first_instead_of_building_another(sdk: list[Any]) -> None:
+    credentials = instance_principal(timeout=5)
+    first = credentials.get()
+    second = credentials.refresh(first)
+    assert [name for name, _ in sdk] == ["InstancePrincipalsSecurityTokenSigner", "refresh_security_token"]
+    assert second.key_id == first.key_id + "-refreshed"
