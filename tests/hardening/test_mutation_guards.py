@@ -67,10 +67,14 @@ def test_date_is_an_imf_fixdate_of_now() -> None:
 
 
 def test_the_date_is_the_second_the_clock_reads_and_is_made_once_per_second(monkeypatch: pytest.MonkeyPatch) -> None:
+    from types import SimpleNamespace
+
     from oci_openai_patch.signature import signing
 
     clock = [1_000_000_000.25]
-    monkeypatch.setattr(signing.time, "time", lambda: clock[0])
+    # The signing module's clock only: the date must be made from the second it read, not
+    # from another reading of the real clock (which is what formatdate() without a time does).
+    monkeypatch.setattr(signing, "time", SimpleNamespace(time=lambda: clock[0]))
     monkeypatch.setattr(signing, "_last_date", (0, ""))
     assert http_date() == "Sun, 09 Sep 2001 01:46:40 GMT"
     clock[0] = 1_000_000_000.75
