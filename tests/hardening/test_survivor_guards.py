@@ -311,11 +311,20 @@ def test_an_sdk_principals_key_expires_with_its_token(oci_instance_identity: obj
 def test_instance_principal_failures_name_the_metadata_and_federation_they_used(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    import oci.auth.signers
+
     from oci_openai_patch.credentials import instance_principal
 
     async def built_on_a_loop(**kwargs: object) -> object:  # no fetch on a loop: nothing contacted
         return instance_principal(timeout=5, **kwargs)
 
+    def never_built(**kwargs: object) -> object:
+        raise AssertionError("a signer was built: with OCI_METADATA_BASE_URL unset it would call the real metadata")
+
+    # The metadata variable is unset to read the default address off the source: the SDK's
+    # signers are replaced so that no path can reach 169.254.169.254, not even a regression.
+    for name in ("InstancePrincipalsSecurityTokenSigner", "InstancePrincipalsDelegationTokenSigner"):
+        monkeypatch.setattr(oci.auth.signers, name, never_built)
     monkeypatch.delenv("OCI_METADATA_BASE_URL", raising=False)
     monkeypatch.delenv("OCI_OPENAI_FEDERATION_ENDPOINT", raising=False)
     credentials = asyncio.run(built_on_a_loop())
