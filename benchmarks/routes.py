@@ -158,16 +158,6 @@ def run() -> list[Result]:
     results = []
     for stack, (ratio, medians, best_on, best_off) in rows.items():
         each = " / ".join(f"{median:.3f}" for median in medians)
-        if stack == "first-call":
-            results.append(
-                Result(
-                    "routes: the same through urllib's first-call wrapper, which the steady method replaces",
-                    f"{ratio:.3f}x (children {each}; best {best_on * 1e6:.0f} / {best_off * 1e6:.0f} us)",
-                    "(for comparison)",
-                    None,
-                )
-            )
-            continue
         if stack == "floor":
             results.append(
                 Result(
@@ -178,14 +168,13 @@ def run() -> list[Result]:
                 )
             )
             continue
-        results.append(
-            Result(
-                f"routes: a request to a non-OCI host through {stack}, shim on / unhooked (sender's CPU)",
-                f"{ratio:.3f}x (children {each}; best {best_on * 1e6:.0f} / {best_off * 1e6:.0f} us)",
-                f"<= {REQUEST_TARGET:.2f}x",
-                ratio <= REQUEST_TARGET,
-            )
-        )
+        figure = f"{ratio:.3f}x (children {each}; best {best_on * 1e6:.0f} / {best_off * 1e6:.0f} us)"
+        if stack == "first-call":
+            name = "routes: the same through urllib's first-call wrapper, which the steady method replaces"
+            results.append(Result(name, figure, "(for comparison)", None))
+        else:
+            name = f"routes: a request to a non-OCI host through {stack}, shim on / unhooked (sender's CPU)"
+            results.append(Result(name, figure, f"<= {REQUEST_TARGET:.2f}x", ratio <= REQUEST_TARGET))
     for library, *_ in STACKS.values():
         if importlib.util.find_spec(library.partition(".")[0]) is None:
             continue
