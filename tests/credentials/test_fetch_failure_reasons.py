@@ -254,3 +254,38 @@ def test_only_the_recording_thread_is_observed_and_the_outer_log_comes_back() ->
     assert [failure.reason for failure in inner.failures] == ["HTTP 500"]
     assert [failure.reason for failure in outer.failures] == ["HTTP 502"]
     assert inner.attempts == outer.attempts == 1 and elsewhere == [503]
+
+
+def _send_echoing() -> Any:
+    """A send that answers with what it was called with, so a dropped argument shows."""
+
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        return args, kwargs
+
+    return wrapped
+
+
+def test_a_send_outside_a_fetch_gets_its_arguments_as_they_were() -> None:
+    request = _Request()
+    assert _observed_send(_send_echoing(), None, (request,), {"timeout": 3}) == ((request,), {"timeout": 3})
+
+
+def test_a_request_given_by_keyword_is_recorded_by_its_url() -> None:
+    log = FetchLog()
+    with recording(log):
+        _observed_send(_send_returning(_Response(503)), None, (), {"request": _Request(), "timeout": 3})
+    assert log.failures == [FetchFailure("https://169.254.169.254/opc/v2/instance/", "http", "HTTP 503")]
+
+
+class _Unnamed:
+    """A request that has no url (or an empty one): its failure is recorded without one."""
+
+
+def test_a_request_without_a_url_is_recorded_with_an_empty_one() -> None:
+    empty = _Request()
+    empty.url = ""
+    log = FetchLog()
+    with recording(log):
+        _observed_send(_send_returning(_Response(500)), None, (_Unnamed(),), {})
+        _observed_send(_send_returning(_Response(500)), None, (empty,), {})
+    assert [failure.url for failure in log.failures] == ["", ""] and log.attempts == 2

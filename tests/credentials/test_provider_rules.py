@@ -297,3 +297,22 @@ def test_a_session_reload_reads_the_session_key_again(tmp_path: Any) -> None:
     second = credentials.refresh(first)
     assert second.private_key.private_numbers() == replacement.private_numbers()
     assert first.private_key.private_numbers() == profile.private_key.private_numbers()
+
+
+def test_max_age_is_reached_at_its_exact_second(monkeypatch: pytest.MonkeyPatch) -> None:
+    class LoadedAtOneThousand(Counted):
+        def _load(self, *, force: bool) -> SigningKey:
+            self.loads.append(force)
+            return SigningKey("k", PRIVATE_KEY, time.time() + 3600.0, None, loaded_at=1000.0)
+
+    provider = LoadedAtOneThousand()
+    provider.max_age = 60.0
+    provider.get()
+    monkeypatch.setattr(time, "monotonic", lambda: 1059.5)
+    assert provider.current() is not None
+    monkeypatch.setattr(time, "monotonic", lambda: 1060.0)
+    assert provider.current() is None
+
+
+def test_each_providers_lock_is_named_after_its_kind() -> None:
+    assert repr(Counted()._lock) == "ProcessLock('credentials (Counted)', locked=False)"

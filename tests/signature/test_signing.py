@@ -100,3 +100,29 @@ def test_existing_date_is_kept_and_fresh_date_replaces_it(profile) -> None:  # t
     assert request.headers["date"] == DATE
     _sign(request, key, fresh_date=True)
     assert request.headers["date"] != DATE
+
+
+def test_the_rsa_scheme_is_made_on_first_use_and_signs_as_pkcs1_sha256(profile, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
+    from cryptography.hazmat.primitives.hashes import SHA256
+
+    from oci_openai_patch.signature import signing
+
+    monkeypatch.setattr(signing, "_scheme", None)  # as in a process that has signed nothing yet
+    signature = rsa_sign(profile.private_key, b"signing string")
+    profile.private_key.public_key().verify(signature, b"signing string", PKCS1v15(), SHA256())
+    assert signing._scheme is not None and rsa_sign(profile.private_key, b"signing string") == signature
+
+
+def test_a_chosen_header_the_request_does_not_carry_is_refused_before_signing(profile) -> None:  # type: ignore[no-untyped-def]
+    from oci_openai_patch.errors import ConfigurationError
+    from oci_openai_patch.signature.signing import prepare_signature, signed_header_policy
+
+    names = signed_header_policy(["date", "(request-target)", "host", "x-custom", "x-other"], None)
+    arguments = dict(method="GET", target="/openai/v1/models", host="h", body=b"", key_id="k")
+    with pytest.raises(ConfigurationError) as refused:
+        prepare_signature(headers={}, private_key=profile.private_key, header_names=names, **arguments)
+    assert str(refused.value) == "cannot sign header x-custom, x-other: the request does not carry it"
+    carried = {"x-custom": "1", "x-other": "2"}
+    pending = prepare_signature(headers=carried, private_key=profile.private_key, header_names=names, **arguments)
+    assert pending.data.decode().endswith("\nx-custom: 1\nx-other: 2")

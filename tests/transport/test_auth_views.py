@@ -166,3 +166,92 @@ def test_only_a_401_from_the_signed_origin_forces_a_reload(
 ) -> None:
     request = httpx.Request("GET", OCI)
     assert _auth(retry_on_401=retry)._refused_by_signed_host(request, _answer(status, answered_from)) is counts
+
+
+def test_the_verdicts_never_hold_more_than_256_origins() -> None:
+    auth = _auth()
+    sizes = []
+    for port in range(1, 600):
+        auth.signs(httpx.URL(f"https://api.openai.com:{port}/v1"))
+        sizes.append(len(auth._verdicts))
+    assert max(sizes) == 256 and sizes[-1] < 256
+
+
+@pytest.mark.parametrize(
+    "make", [lambda mode: _auth(deployment_routing=mode), lambda mode: _auth().routing_deployments(mode)]
+)
+def test_a_bad_routing_argument_is_named_as_the_argument(make: Any) -> None:
+    from oci_openai_patch.errors import ConfigurationError
+
+    with pytest.raises(ConfigurationError) as refused:
+        make("sideways")
+    assert str(refused.value).startswith("deployment_routing='sideways' is not a deployment routing mode; use one of ")
+
+
+class _HeldKey:
+    """Credentials whose key is loaded: ``current()`` answers, a refresh makes the next key."""
+
+    def __init__(self) -> None:
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
+        from oci_openai_patch.credentials import SigningKey
+
+        self._private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.key = SigningKey("ocid1.tenancy.oc1..t/ocid1.user.oc1..u/aa:bb", self._private)
+        self.refreshed: list[Any] = []
+
+    def current(self) -> Any:
+        return self.key
+
+    def get(self) -> Any:
+        return self.key
+
+    def refresh(self, key: Any, refused_at: float) -> Any:
+        from oci_openai_patch.credentials import SigningKey
+
+        self.refreshed.append(key)
+        self.key = SigningKey(key.key_id + "-renewed", self._private)
+        return self.key
+
+
+def test_a_loaded_key_signs_without_a_blocking_step_and_a_401_retry_keeps_the_chosen_headers(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    import logging
+
+    from oci_openai_patch.signature.signing import PendingSignature, rsa_sign
+
+    credentials = _HeldKey()
+    names = (("date", "(request-target)", "host", "x-custom"), ())
+    signing = OciAuth(credentials)  # type: ignore[arg-type]
+    signing.header_names = names  # as the principals' auths with generic_headers= set it
+    auth = signing.for_route("requests")
+    request = httpx.Request("GET", OCI, headers={"X-Custom": "yes"})
+    flow = auth._signed_flow(request, on_loop=True)
+    steps, answer = [], None
+    with caplog.at_level(logging.DEBUG, logger="oci_openai_patch"):
+        try:
+            while True:
+                step = flow.send(answer)
+                steps.append(step)
+                if isinstance(step, PendingSignature):
+                    answer = rsa_sign(step.private_key, step.data)
+                elif isinstance(step, httpx.Request):
+                    answer = httpx.Response(401, request=step)
+                elif isinstance(step, auth_module._Blocking):
+                    answer = step.function(*step.args)
+                else:
+                    answer = None
+        except StopIteration:
+            pass
+    kinds = [type(step).__name__ for step in steps]
+    assert kinds == ["_ReadBody", "PendingSignature", "Request", "_Blocking", "PendingSignature", "Request"]
+    signatures = [step for step in steps if isinstance(step, PendingSignature)]
+    assert [pending.names for pending in signatures] == [names[0], names[0]]
+    assert credentials.refreshed and 'headers="date (request-target) host x-custom"' in request.headers["authorization"]
+    lines = [record.getMessage() for record in caplog.records if record.getMessage().startswith("signed ")]
+    key_id = "ocid1.tenancy.oc1..t/ocid1.user.oc1..u/aa:bb"
+    assert [line.rpartition(" as ")[2] for line in lines] == [
+        f"{key_id} (route requests)",
+        f"{key_id}-renewed (route requests)",
+    ]
