@@ -278,7 +278,7 @@ def test_a_request_given_by_keyword_is_recorded_by_its_url() -> None:
 
 
 class _Unnamed:
-    """A request that has no url (or an empty one): its failure is recorded without one."""
+    """A request that has no ``url`` attribute at all."""
 
 
 def test_a_request_without_a_url_is_recorded_with_an_empty_one() -> None:

@@ -11,6 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
+from oci_openai_patch.credentials import SigningKey
+from oci_openai_patch.testing.profiles import new_private_key
 from oci_openai_patch.transport import auth as auth_module
 from oci_openai_patch.transport.auth import OciAuth
 from oci_openai_patch.trust.hosts import HostPattern, HostPolicy
@@ -185,11 +187,7 @@ class _HeldKey:
     """Credentials whose key is loaded: ``current()`` answers, a refresh makes the next key."""
 
     def __init__(self) -> None:
-        from cryptography.hazmat.primitives.asymmetric import rsa
-
-        from oci_openai_patch.credentials import SigningKey
-
-        self._private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self._private = new_private_key()
         self.key = SigningKey("ocid1.tenancy.oc1..t/ocid1.user.oc1..u/aa:bb", self._private)
         self.refreshed: list[Any] = []
 
@@ -200,8 +198,6 @@ class _HeldKey:
         return self.key
 
     def refresh(self, key: Any, refused_at: float) -> Any:
-        from oci_openai_patch.credentials import SigningKey
-
         self.refreshed.append(key)
         self.key = SigningKey(key.key_id + "-renewed", self._private)
         return self.key
